@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal to the pooltrace program: the subcommand table. */
+#ifndef PT_CLI_H
+#define PT_CLI_H
+
+#define PT_EXIT_OK 0
+#define PT_EXIT_LEAK 1
+#define PT_EXIT_USAGE 2
+
+struct pt_cmd {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv); /* argv[0] is the command name */
+};
+
+#endif

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/* Reader front end: format detection, the shared state, error and warning text. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pooltrace/error.h"
+#include "pooltrace/reader.h"
+
+#define MAX_WARNINGS_SHOWN 20
+
+static void set_msg(char *err, size_t errsz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_msg(char *err, size_t errsz, const char *fmt, ...)
+{
+	if (!err || !errsz)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
+}
+
+int pt_reader_open_input(struct pt_reader **out, struct pt_input *in, const char *format,
+			 struct pt_tags *tags, const struct pt_reader_opts *opts,
+			 char *err, size_t errsz)
+{
+	*out = NULL;
+	const struct pt_reader_ops *ops = NULL;
+	if (format) {
+		ops = pt_reader_find(format);
+		if (!ops) {
+			set_msg(err, errsz, "unknown format '%s' (see pooltrace --help)", format);
+			pt_input_free(in);
+			return PT_EUSAGE;
+		}
+	} else {
+		size_t got;
+		const uint8_t *head = pt_input_peek(in, PT_INPUT_PEEK_MAX, &got);
+		if (!head) {
+			set_msg(err, errsz, "%s", pt_input_error(in));
+			pt_input_free(in);
+			return PT_EIO;
+		}
+		if (got == 0) {
+			set_msg(err, errsz, "%s: empty input", pt_input_name(in));
+			pt_input_free(in);
+			return PT_EUNKNOWN_FORMAT;
+		}
+		int best = 0;
+		const struct pt_reader_ops *const *list = pt_reader_list();
+		for (size_t i = 0; list[i]; i++) {
+			int score = list[i]->probe(head, got);
+			if (score > best) {
+				best = score;
+				ops = list[i];
+			}
+		}
+		if (!ops) {
+			set_msg(err, errsz,
+				"%s: not a trace format pooltrace knows (tracerpt XML, ETL, xperf text, "
+				"PoolMon log, ftrace, native); use --format to force one",
+				pt_input_name(in));
+			pt_input_free(in);
+			return PT_EUNKNOWN_FORMAT;
+		}
+	}
+	struct pt_reader *r = calloc(1, sizeof(*r));
+	if (!r) {
+		pt_input_free(in);
+		return PT_ENOMEM;
+	}
+	r->ops = ops;
+	r->in = in;
+	r->tags = tags;
+	if (opts)
+		r->opts = *opts;
+	if (!r->opts.max_line)
+		r->opts.max_line = 1u << 20;
+	if (!r->opts.max_decompressed)
+		r->opts.max_decompressed = 256u << 20;
+	pt_trace_meta_init(&r->meta);
+	snprintf(r->meta.format, sizeof(r->meta.format), "%s", ops->name);
+	int rc = ops->open(r);
+	if (rc < 0) {
+		set_msg(err, errsz, "%s", r->errmsg[0] ? r->errmsg : pt_strerror(rc));
+		pt_reader_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+int pt_reader_open(struct pt_reader **out, const char *path, const char *format,
+		   struct pt_tags *tags, const struct pt_reader_opts *opts,
+		   char *err, size_t errsz)
+{
+	struct pt_input *in;
+	*out = NULL;
+	int rc = pt_input_open(&in, path, err, errsz);
+	if (rc < 0)
+		return rc;
+	return pt_reader_open_input(out, in, format, tags, opts, err, errsz);
+}
+
+int pt_reader_next(struct pt_reader *r, struct pt_event *ev)
+{
+	pt_event_init(ev);
+	int rc = r->ops->next(r, ev);
+	if (rc > 0) {
+		r->events++;
+		if (ev->ts_ns > r->meta.end_ns)
+			r->meta.end_ns = ev->ts_ns;
+	} else if (rc < 0 && !r->errmsg[0]) {
+		const char *ie = pt_input_error(r->in);
+		snprintf(r->errmsg, sizeof(r->errmsg), "%s",
+			 ie[0] ? ie : pt_strerror(rc));
+	}
+	return rc;
+}
+
+const char *pt_reader_errmsg(const struct pt_reader *r)
+{
+	return r->errmsg;
+}
+
+const struct pt_trace_meta *pt_reader_meta(const struct pt_reader *r)
+{
+	return &r->meta;
+}
+
+void pt_reader_free(struct pt_reader *r)
+{
+	if (!r)
+		return;
+	if (r->ops && r->ops->close)
+		r->ops->close(r);
+	pt_input_free(r->in);
+	free(r);
+}
+
+static int verror(struct pt_reader *r, int code, const char *where, const char *fmt, va_list ap)
+{
+	int n = snprintf(r->errmsg, sizeof(r->errmsg), "%s%s: ", pt_input_name(r->in), where);
+	if (n < 0 || (size_t)n >= sizeof(r->errmsg))
+		return code;
+	vsnprintf(r->errmsg + n, sizeof(r->errmsg) - (size_t)n, fmt, ap);
+	return code;
+}
+
+int pt_reader_error(struct pt_reader *r, int code, uint64_t line, const char *fmt, ...)
+{
+	char where[32] = "";
+	if (line)
+		snprintf(where, sizeof(where), ":%llu", (unsigned long long)line);
+	va_list ap;
+	va_start(ap, fmt);
+	verror(r, code, where, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int pt_reader_error_at(struct pt_reader *r, int code, uint64_t offset, const char *fmt, ...)
+{
+	char where[48];
+	snprintf(where, sizeof(where), ": offset %llu (0x%llx)", (unsigned long long)offset,
+		 (unsigned long long)offset);
+	va_list ap;
+	va_start(ap, fmt);
+	verror(r, code, where, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void pt_reader_warn(struct pt_reader *r, uint64_t line, const char *fmt, ...)
+{
+	r->warnings++;
+	if (r->opts.quiet || r->warnings > MAX_WARNINGS_SHOWN)
+		return;
+	if (line)
+		fprintf(stderr, "%s:%llu: warning: ", pt_input_name(r->in), (unsigned long long)line);
+	else
+		fprintf(stderr, "%s: warning: ", pt_input_name(r->in));
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (r->warnings == MAX_WARNINGS_SHOWN)
+		fprintf(stderr, "%s: further warnings are counted, not shown\n", pt_input_name(r->in));
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers shared by the programs: outputs written atomically, argument parsers. */
+#ifndef POOLTRACE_UTIL_H
+#define POOLTRACE_UTIL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* An output file written to a temporary name and renamed into place on commit. */
+struct pt_outfile {
+	FILE *fp;
+	char *path;     /* final path, NULL for stdout */
+	char *tmp;      /* temporary path */
+};
+
+/**
+ * pt_outfile_open() - open path for writing through a temporary file in the
+ * same folder; "-" or NULL means stdout. Refuses (PT_EUSAGE) when path names
+ * the same file as @input (may be NULL).
+ * @return: 0 or a negative PT_E* code; err receives a message.
+ */
+int pt_outfile_open(struct pt_outfile *o, const char *path, const char *input,
+		    char *err, size_t errsz);
+
+/**
+ * pt_outfile_commit() - flush, fsync and rename into place (or flush stdout).
+ * @return: 0, or PT_EIO with err set; the temporary is removed on failure.
+ */
+int pt_outfile_commit(struct pt_outfile *o, char *err, size_t errsz);
+
+/** pt_outfile_abort() - drop the temporary file; the target is untouched. */
+void pt_outfile_abort(struct pt_outfile *o);
+
+/**
+ * pt_parse_duration() - "90", "1.5", "250ms", "30s", "30m", "2h", "100us", "5ns"
+ * to nanoseconds; a bare number is seconds.
+ * @return: 0 or PT_EUSAGE.
+ */
+int pt_parse_duration(const char *s, uint64_t *ns);
+
+/**
+ * pt_parse_size() - "4096", "4k", "4KiB", "1M", "2G" to bytes (binary units).
+ * @return: 0 or PT_EUSAGE.
+ */
+int pt_parse_size(const char *s, uint64_t *bytes);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
