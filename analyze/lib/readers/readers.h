@@ -11,4 +11,6 @@
  * to the list in readers/registry.c. Nothing else changes.
  */
 
+extern const struct pt_reader_ops pt_reader_native;
+
 #endif

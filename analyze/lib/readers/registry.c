@@ -6,6 +6,7 @@
 #include "readers/readers.h"
 
 static const struct pt_reader_ops *const readers[] = {
+	&pt_reader_native,
 	NULL
 };
 

@@ -1,0 +1,574 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reader of the native trace format (include/pooltrace/native.h).
+ * A file cut short reads up to its last whole chunk, with a warning; a
+ * damaged chunk is an error naming its offset, or with keep_going is
+ * skipped (the next chunk is found by its magic).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "native_codec.h"
+#include "pooltrace/error.h"
+#include "pooltrace/native.h"
+#include "readers/readers.h"
+
+struct native {
+	uint8_t *chunk;          /* decompressed records of the current chunk */
+	size_t len, pos;
+	size_t cap;
+	uint8_t *zbuf;
+	size_t zcap;
+	uint64_t chunk_off;      /* file offset of the current chunk */
+	uint32_t rec_no;         /* records decoded in the current chunk */
+	uint64_t prev_ts, prev_addr;
+	pt_tag_id *tagmap;       /* file tag id -> table id (PT_TAG_NONE: not defined) */
+	size_t ntagmap;
+	bool done;
+	bool saw_trailer;
+	uint64_t chunks;
+	char marker[PT_NATIVE_MAX_MARKER + 1];
+};
+
+static int probe(const uint8_t *head, size_t len)
+{
+	if (len >= PT_NATIVE_MAGIC_LEN && !memcmp(head, PT_NATIVE_MAGIC, PT_NATIVE_MAGIC_LEN))
+		return 100;
+	return 0;
+}
+
+static void copy_str(char *dst, size_t dstsz, const uint8_t *v, size_t n)
+{
+	if (n >= dstsz)
+		n = dstsz - 1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (dst[i] == '\0')
+			dst[i] = ' ';
+}
+
+/* Apply a header or trailer field block to the metadata. */
+static int apply_fields(struct pt_reader *r, const uint8_t *p, size_t len, uint64_t off)
+{
+	struct pt_trace_meta *m = &r->meta;
+	const uint8_t *end = p + len;
+	while (p < end) {
+		if ((size_t)(end - p) < 4)
+			return pt_reader_error_at(r, PT_EFORMAT, off, "field block ends inside a field header");
+		uint16_t key = pt__get_u16(p), n = pt__get_u16(p + 2);
+		p += 4;
+		if ((size_t)(end - p) < n)
+			return pt_reader_error_at(r, PT_EFORMAT, off,
+						  "field %u claims %u bytes, only %zu left", key, n,
+						  (size_t)(end - p));
+		const uint8_t *v = p;
+		p += n;
+		bool is_u64 = n == 8;
+		uint64_t u = is_u64 ? pt__get_u64(v) : 0;
+		switch (key) {
+		case PT_NK_HOST:
+			copy_str(m->host, sizeof(m->host), v, n);
+			break;
+		case PT_NK_OS:
+			copy_str(m->os, sizeof(m->os), v, n);
+			break;
+		case PT_NK_LOGGER:
+			copy_str(m->logger, sizeof(m->logger), v, n);
+			break;
+		case PT_NK_OS_BUILD:
+			if (is_u64 && u <= UINT32_MAX)
+				m->os_build = (uint32_t)u;
+			break;
+		case PT_NK_POINTER_SIZE:
+			if (is_u64 && (u == 4 || u == 8))
+				m->pointer_size = (uint32_t)u;
+			break;
+		case PT_NK_NUM_CPUS:
+			if (is_u64 && u <= UINT32_MAX)
+				m->num_cpus = (uint32_t)u;
+			break;
+		case PT_NK_CLOCK:
+			if (is_u64 && u <= PT_CLOCK_WALL)
+				m->clock = (enum pt_clock)u;
+			break;
+		case PT_NK_PERF_FREQ:
+			if (is_u64)
+				m->perf_freq = u;
+			break;
+		case PT_NK_START_UNIX_NS:
+			if (is_u64) {
+				m->has_start_time = true;
+				m->start_unix_ns = (int64_t)u;
+			}
+			break;
+		case PT_NK_FLAGS:
+			if (is_u64)
+				m->snapshot_only = (u & PT_NATIVE_FLAG_SNAPSHOT_ONLY) != 0;
+			break;
+		case PT_NK_POOL_TRACING:
+			if (is_u64 && ((int64_t)u >= -1 && (int64_t)u <= 1))
+				m->pool_tracing = (int)(int64_t)u;
+			break;
+		case PT_NK_T_END_NS:
+			if (is_u64 && u > m->end_ns)
+				m->end_ns = u;
+			break;
+		case PT_NK_T_LOST_KNOWN:
+			if (is_u64)
+				m->lost_known = u != 0;
+			break;
+		case PT_NK_T_EVENTS_LOST:
+			if (is_u64)
+				m->events_lost = u;
+			break;
+		case PT_NK_T_BUFFERS_LOST:
+			if (is_u64)
+				m->buffers_lost = u;
+			break;
+		default:
+			break; /* other keys: informational, or newer than this reader */
+		}
+	}
+	return 0;
+}
+
+static int open_native(struct pt_reader *r)
+{
+	struct native *s = calloc(1, sizeof(*s));
+	uint8_t *blk = NULL;
+	int rc;
+	if (!s)
+		return PT_ENOMEM;
+	r->priv = s;
+	uint8_t hdr[PT_NATIVE_FILE_HDR_FIXED];
+	ssize_t got = pt_input_read_full(r->in, hdr, sizeof(hdr));
+	if (got < 0)
+		return (int)got;
+	if ((size_t)got < sizeof(hdr))
+		return pt_reader_error_at(r, PT_ETRUNCATED, 0, "file ends inside the native header");
+	if (memcmp(hdr, PT_NATIVE_MAGIC, PT_NATIVE_MAGIC_LEN))
+		return pt_reader_error_at(r, PT_EFORMAT, 0, "not a native pooltrace file (bad magic)");
+	uint16_t major = pt__get_u16(hdr + 8);
+	uint32_t flen = pt__get_u32(hdr + 12);
+	if (major != PT_NATIVE_VERSION_MAJOR)
+		return pt_reader_error_at(r, PT_EUNSUPPORTED, 8,
+					  "native format version %u.%u; this reader knows %u.x",
+					  major, pt__get_u16(hdr + 10), PT_NATIVE_VERSION_MAJOR);
+	if (flen > PT_NATIVE_MAX_FIELDS_LEN)
+		return pt_reader_error_at(r, PT_ELIMIT, 12, "header field block of %u bytes (limit %u)",
+					  flen, PT_NATIVE_MAX_FIELDS_LEN);
+	blk = malloc((size_t)flen + 4);
+	if (!blk)
+		return PT_ENOMEM;
+	got = pt_input_read_full(r->in, blk, (size_t)flen + 4);
+	if (got < 0) {
+		rc = (int)got;
+		goto out;
+	}
+	if ((size_t)got < (size_t)flen + 4) {
+		rc = pt_reader_error_at(r, PT_ETRUNCATED, PT_NATIVE_FILE_HDR_FIXED,
+					"file ends inside the native header");
+		goto out;
+	}
+	uLong c = crc32(0L, hdr + 8, 8);
+	c = crc32(c, blk, (uInt)flen);
+	if ((uint32_t)c != pt__get_u32(blk + flen)) {
+		rc = pt_reader_error_at(r, PT_EFORMAT, PT_NATIVE_FILE_HDR_FIXED + flen,
+					"header checksum mismatch");
+		goto out;
+	}
+	rc = apply_fields(r, blk, flen, PT_NATIVE_FILE_HDR_FIXED);
+out:
+	free(blk);
+	return rc;
+}
+
+/* Skip n bytes of input. */
+static int skip_bytes(struct pt_reader *r, uint64_t n)
+{
+	uint8_t tmp[4096];
+	while (n) {
+		size_t want = n < sizeof(tmp) ? (size_t)n : sizeof(tmp);
+		ssize_t got = pt_input_read(r->in, tmp, want);
+		if (got <= 0)
+			return got < 0 ? (int)got : 0;
+		n -= (uint64_t)got;
+	}
+	return 0;
+}
+
+/* keep_going: move to the next chunk or trailer magic after the current position. */
+static int resync(struct pt_reader *r)
+{
+	if (skip_bytes(r, 1) < 0)
+		return PT_EIO;
+	for (;;) {
+		size_t got;
+		const uint8_t *p = pt_input_peek(r->in, PT_INPUT_PEEK_MAX, &got);
+		if (!p)
+			return PT_EIO;
+		if (got < 4)
+			return skip_bytes(r, got);
+		for (size_t i = 0; i + 4 <= got; i++)
+			if (!memcmp(p + i, PT_NATIVE_CHUNK_MAGIC, 4) ||
+			    !memcmp(p + i, PT_NATIVE_TRAILER_MAGIC, 4))
+				return skip_bytes(r, i);
+		int rc = skip_bytes(r, got - 3);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+static int read_trailer(struct pt_reader *r, uint64_t off)
+{
+	struct native *s = r->priv;
+	uint8_t hdr[8];
+	ssize_t got = pt_input_read_full(r->in, hdr, sizeof(hdr));
+	if (got < 0)
+		return (int)got;
+	if ((size_t)got < sizeof(hdr)) {
+		pt_reader_warn(r, 0, "offset %llu: file ends inside the trailer; totals and lost-event "
+			       "counts are missing", (unsigned long long)off);
+		return 0;
+	}
+	uint32_t flen = pt__get_u32(hdr + 4);
+	if (flen > PT_NATIVE_MAX_FIELDS_LEN)
+		return pt_reader_error_at(r, PT_ELIMIT, off, "trailer field block of %u bytes (limit %u)",
+					  flen, PT_NATIVE_MAX_FIELDS_LEN);
+	uint8_t *blk = malloc((size_t)flen + 4);
+	if (!blk)
+		return PT_ENOMEM;
+	int rc = 0;
+	got = pt_input_read_full(r->in, blk, (size_t)flen + 4);
+	if (got < 0) {
+		rc = (int)got;
+		goto out;
+	}
+	if ((size_t)got < (size_t)flen + 4) {
+		pt_reader_warn(r, 0, "offset %llu: file ends inside the trailer; totals and lost-event "
+			       "counts are missing", (unsigned long long)off);
+		goto out;
+	}
+	uLong c = crc32(0L, hdr + 4, 4);
+	c = crc32(c, blk, (uInt)flen);
+	if ((uint32_t)c != pt__get_u32(blk + flen)) {
+		if (!r->opts.keep_going) {
+			rc = pt_reader_error_at(r, PT_EFORMAT, off, "trailer checksum mismatch");
+			goto out;
+		}
+		pt_reader_warn(r, 0, "offset %llu: trailer checksum mismatch; trailer ignored",
+			       (unsigned long long)off);
+		goto out;
+	}
+	rc = apply_fields(r, blk, flen, off + 8);
+	if (rc == 0)
+		s->saw_trailer = true;
+out:
+	free(blk);
+	return rc;
+}
+
+/*
+ * Load the next chunk into s->chunk.
+ * @return: 1 loaded, 0 end of the events (trailer or cut-off file), negative error.
+ */
+static int load_chunk(struct pt_reader *r)
+{
+	struct native *s = r->priv;
+	for (;;) {
+		uint64_t off = pt_input_offset(r->in);
+		size_t got;
+		const uint8_t *p = pt_input_peek(r->in, PT_NATIVE_CHUNK_HDR_SIZE, &got);
+		if (!p)
+			return PT_EIO;
+		if (got == 0) {
+			pt_reader_warn(r, 0, "offset %llu: file ends without a trailer (capture cut short?); "
+				       "events up to the last whole chunk were read",
+				       (unsigned long long)off);
+			return 0;
+		}
+		if (got >= 4 && !memcmp(p, PT_NATIVE_TRAILER_MAGIC, 4)) {
+			int rc = read_trailer(r, off);
+			return rc < 0 ? rc : 0;
+		}
+		if (got < 4 || memcmp(p, PT_NATIVE_CHUNK_MAGIC, 4)) {
+			if (got < 4 || got < PT_NATIVE_CHUNK_HDR_SIZE) {
+				pt_reader_warn(r, 0, "offset %llu: file ends inside a chunk header (cut short?); "
+					       "events up to the last whole chunk were read",
+					       (unsigned long long)off);
+				return 0;
+			}
+			if (!r->opts.keep_going)
+				return pt_reader_error_at(r, PT_EFORMAT, off,
+							  "expected a chunk or the trailer");
+			pt_reader_warn(r, 0, "offset %llu: expected a chunk or the trailer; looking for "
+				       "the next chunk", (unsigned long long)off);
+			r->skipped_bad++;
+			int rc = resync(r);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (got < PT_NATIVE_CHUNK_HDR_SIZE) {
+			pt_reader_warn(r, 0, "offset %llu: file ends inside a chunk header (cut short?); "
+				       "events up to the last whole chunk were read",
+				       (unsigned long long)off);
+			return 0;
+		}
+		uint8_t hdr[PT_NATIVE_CHUNK_HDR_SIZE];
+		memcpy(hdr, p, sizeof(hdr));
+		uint32_t clen = pt__get_u32(hdr + 4), ulen = pt__get_u32(hdr + 8);
+		uint32_t nrec = pt__get_u32(hdr + 12), pcrc = pt__get_u32(hdr + 16);
+		const char *bad = NULL;
+		uint64_t cap = r->opts.max_decompressed < PT_NATIVE_MAX_CHUNK ?
+			       r->opts.max_decompressed : PT_NATIVE_MAX_CHUNK;
+		if ((uint32_t)crc32(0L, hdr, 20) != pt__get_u32(hdr + 20))
+			bad = "chunk header checksum mismatch";
+		else if (ulen > cap)
+			return pt_reader_error_at(r, PT_ELIMIT, off,
+						  "chunk of %u decompressed bytes is over the limit of %llu",
+						  ulen, (unsigned long long)cap);
+		else if (clen == 0 || clen > compressBound(ulen) + 64)
+			bad = "chunk compressed length does not fit its decompressed length";
+		if (bad) {
+			if (!r->opts.keep_going)
+				return pt_reader_error_at(r, PT_EFORMAT, off, "%s", bad);
+			pt_reader_warn(r, 0, "offset %llu: %s; chunk skipped", (unsigned long long)off, bad);
+			r->skipped_bad++;
+			int rc = resync(r);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (clen > s->zcap) {
+			uint8_t *nz = realloc(s->zbuf, clen);
+			if (!nz)
+				return PT_ENOMEM;
+			s->zbuf = nz;
+			s->zcap = clen;
+		}
+		if (ulen > s->cap || !s->chunk) {
+			uint8_t *nc = realloc(s->chunk, ulen ? ulen : 1);
+			if (!nc)
+				return PT_ENOMEM;
+			s->chunk = nc;
+			s->cap = ulen ? ulen : 1;
+		}
+		int rc = skip_bytes(r, PT_NATIVE_CHUNK_HDR_SIZE);
+		if (rc < 0)
+			return rc;
+		ssize_t n = pt_input_read_full(r->in, s->zbuf, clen);
+		if (n < 0)
+			return (int)n;
+		if ((size_t)n < clen) {
+			pt_reader_warn(r, 0, "offset %llu: file ends inside a chunk (cut short?); "
+				       "events up to the last whole chunk were read",
+				       (unsigned long long)off);
+			return 0;
+		}
+		uLongf dlen = ulen;
+		if ((uint32_t)crc32(0L, s->zbuf, clen) != pcrc)
+			bad = "chunk checksum mismatch";
+		else if (uncompress(s->chunk, &dlen, s->zbuf, clen) != Z_OK || dlen != ulen)
+			bad = "chunk does not decompress to its stated length";
+		if (bad) {
+			if (!r->opts.keep_going)
+				return pt_reader_error_at(r, PT_EFORMAT, off, "%s", bad);
+			pt_reader_warn(r, 0, "offset %llu: %s; chunk of %u records skipped",
+				       (unsigned long long)off, bad, nrec);
+			r->skipped_bad += nrec;
+			continue;
+		}
+		s->len = ulen;
+		s->pos = 0;
+		s->chunk_off = off;
+		s->rec_no = 0;
+		s->prev_ts = 0;
+		s->prev_addr = 0;
+		s->chunks++;
+		return 1;
+	}
+}
+
+static int bad_record(struct pt_reader *r, const char *what)
+{
+	struct native *s = r->priv;
+	if (!r->opts.keep_going)
+		return pt_reader_error_at(r, PT_EFORMAT, s->chunk_off, "chunk record %u: %s",
+					  s->rec_no, what);
+	pt_reader_warn(r, 0, "offset %llu: chunk record %u: %s; rest of the chunk skipped",
+		       (unsigned long long)s->chunk_off, s->rec_no, what);
+	r->skipped_bad++;
+	s->pos = s->len;
+	return 0;
+}
+
+static int define_tag(struct pt_reader *r, const uint8_t **pp, const uint8_t *end)
+{
+	struct native *s = r->priv;
+	uint64_t id, len;
+	if (pt__get_varint(pp, end, &id) || pt__get_varint(pp, end, &len))
+		return bad_record(r, "tag definition cut short");
+	if (id >= PT_NATIVE_MAX_TAG_ID)
+		return bad_record(r, "tag id out of range");
+	if (len == 0 || len > PT_TAG_MAX_LEN || (uint64_t)(end - *pp) < len)
+		return bad_record(r, "bad tag length");
+	if (id >= s->ntagmap) {
+		size_t n = s->ntagmap ? s->ntagmap : 64;
+		while (n <= id)
+			n *= 2;
+		pt_tag_id *nm = realloc(s->tagmap, n * sizeof(*nm));
+		if (!nm)
+			return PT_ENOMEM;
+		for (size_t i = s->ntagmap; i < n; i++)
+			nm[i] = PT_TAG_NONE;
+		s->tagmap = nm;
+		s->ntagmap = n;
+	}
+	pt_tag_id tid;
+	int rc = pt_tags_intern(r->tags, *pp, (size_t)len, &tid);
+	if (rc < 0)
+		return pt_reader_error_at(r, rc, s->chunk_off, "chunk record %u: cannot keep tag: %s",
+					  s->rec_no, pt_strerror(rc));
+	s->tagmap[id] = tid;
+	*pp += len;
+	return 0;
+}
+
+#define GETV(var)                                                       \
+	do {                                                            \
+		if (pt__get_varint(&p, end, &(var)))                    \
+			return bad_record(r, "event record cut short"); \
+	} while (0)
+
+static int decode_event(struct pt_reader *r, unsigned kind, const uint8_t **pp,
+			const uint8_t *end, struct pt_event *ev)
+{
+	struct native *s = r->priv;
+	const uint8_t *p = *pp;
+	uint64_t bits, v;
+	GETV(bits);
+	if (bits & ~(uint64_t)PT_NATIVE_F_ALL_)
+		return bad_record(r, "unknown event field bits");
+	GETV(v);
+	ev->kind = (enum pt_event_kind)kind;
+	ev->ts_ns = s->prev_ts + (uint64_t)pt__unzigzag(v);
+	s->prev_ts = ev->ts_ns;
+	if (bits & PT_NATIVE_F_TAG) {
+		GETV(v);
+		if (v >= s->ntagmap || s->tagmap[v] == PT_TAG_NONE)
+			return bad_record(r, "event uses a tag id not defined before it");
+		ev->tag = s->tagmap[v];
+	}
+	if (bits & PT_NATIVE_F_POOL) {
+		if (p >= end)
+			return bad_record(r, "event record cut short");
+		if (*p >= PT_POOL_COUNT_)
+			return bad_record(r, "unknown pool type");
+		ev->pool = (enum pt_pool)*p++;
+	}
+	if (bits & PT_NATIVE_F_SIZE)
+		GETV(ev->size);
+	if (bits & PT_NATIVE_F_ADDR) {
+		GETV(v);
+		ev->addr = s->prev_addr + (uint64_t)pt__unzigzag(v);
+		s->prev_addr = ev->addr;
+	}
+	static const uint32_t bit32[] = {PT_NATIVE_F_PID, PT_NATIVE_F_TID, PT_NATIVE_F_CPU,
+					 PT_NATIVE_F_POOL_FLAGS, PT_NATIVE_F_RAW_POOL,
+					 PT_NATIVE_F_SESSION};
+	uint32_t *dst32[] = {&ev->pid, &ev->tid, &ev->cpu, &ev->pool_flags, &ev->raw_pool_type,
+			     &ev->session_id};
+	for (size_t i = 0; i < sizeof(bit32) / sizeof(bit32[0]); i++) {
+		if (!(bits & bit32[i]))
+			continue;
+		GETV(v);
+		if (v > UINT32_MAX)
+			return bad_record(r, "32-bit field out of range");
+		*dst32[i] = (uint32_t)v;
+	}
+	if (bits & PT_NATIVE_F_SNAP_ALLOCS)
+		GETV(ev->snap_allocs);
+	if (bits & PT_NATIVE_F_SNAP_FREES)
+		GETV(ev->snap_frees);
+	if (bits & PT_NATIVE_F_MARKER) {
+		GETV(v);
+		if (v > PT_NATIVE_MAX_MARKER || (uint64_t)(end - p) < v)
+			return bad_record(r, "bad marker length");
+		memcpy(s->marker, p, (size_t)v);
+		s->marker[v] = '\0';
+		p += v;
+		ev->marker = s->marker;
+	}
+	*pp = p;
+	return 1;
+}
+
+static int next_native(struct pt_reader *r, struct pt_event *ev)
+{
+	struct native *s = r->priv;
+	for (;;) {
+		if (s->done)
+			return 0;
+		if (s->pos >= s->len) {
+			int rc = load_chunk(r);
+			if (rc <= 0) {
+				s->done = true;
+				return rc;
+			}
+			continue;
+		}
+		const uint8_t *p = s->chunk + s->pos, *end = s->chunk + s->len;
+		uint8_t type = *p++;
+		int rc;
+		if (type == PT_NATIVE_REC_TAG) {
+			rc = define_tag(r, &p, end);
+			if (rc < 0)
+				return rc;
+			if (s->pos < s->len) {
+				s->pos = (size_t)(p - s->chunk);
+				s->rec_no++;
+			}
+			continue;
+		}
+		if (type < PT_NATIVE_REC_EVENT || type >= PT_NATIVE_REC_EVENT + PT_EV_KIND_COUNT_) {
+			rc = bad_record(r, "unknown record type");
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		rc = decode_event(r, type - PT_NATIVE_REC_EVENT, &p, end, ev);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			pt_event_init(ev);
+			continue;
+		}
+		s->pos = (size_t)(p - s->chunk);
+		s->rec_no++;
+		return 1;
+	}
+}
+
+static void close_native(struct pt_reader *r)
+{
+	struct native *s = r->priv;
+	if (!s)
+		return;
+	free(s->chunk);
+	free(s->zbuf);
+	free(s->tagmap);
+	free(s);
+	r->priv = NULL;
+}
+
+const struct pt_reader_ops pt_reader_native = {
+	.name = "native",
+	.description = "pooltrace native trace (.ptz), written by pooltrace-capture and convert",
+	.probe = probe,
+	.open = open_native,
+	.next = next_native,
+	.close = close_native,
+};
