@@ -13,4 +13,8 @@ struct pt_cmd {
 	int (*run)(int argc, char **argv); /* argv[0] is the command name */
 };
 
+/* The subcommands, one per cmd_<name>.c; listed in main.c. */
+extern const struct pt_cmd pt_cmd_report;
+extern const struct pt_cmd pt_cmd_formats;
+
 #endif

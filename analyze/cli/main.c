@@ -7,6 +7,8 @@
 #include "pooltrace/pooltrace.h"
 
 static const struct pt_cmd *const commands[] = {
+	&pt_cmd_report,
+	&pt_cmd_formats,
 	NULL
 };
 

@@ -61,7 +61,7 @@ int pt_reader_open_input(struct pt_reader **out, struct pt_input *in, const char
 		if (!ops) {
 			set_msg(err, errsz,
 				"%s: not a trace format pooltrace knows (tracerpt XML, ETL, xperf text, "
-				"PoolMon log, ftrace, native); use --format to force one",
+				"PoolMon log, ftrace, native); use --input-format to force one",
 				pt_input_name(in));
 			pt_input_free(in);
 			return PT_EUNKNOWN_FORMAT;

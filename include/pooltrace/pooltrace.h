@@ -13,6 +13,6 @@
 #include "pooltrace/util.h"
 #include "pooltrace/verdict.h"
 
-#define PT_VERSION_STRING "0.1.0"
+#include "pooltrace/version.h"
 
 #endif

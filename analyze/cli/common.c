@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "common.h"
+
+/* Options shared by report, top, diff and every command that replays a trace. */
+static const struct pt_opt analysis_opts[] = {
+	{"input-format", 'F', "NAME", PT_OPT_INPUT_FORMAT, "auto (by content)",
+	 "force the trace reader (see 'pooltrace formats')"},
+	{"keep-going", 'k', NULL, PT_OPT_KEEP_GOING, "off",
+	 "skip malformed events (counted) instead of stopping at the first"},
+	{"quiet", 'q', NULL, PT_OPT_QUIET, "off", "no warnings or progress on stderr"},
+	{"workload-start", 0, "TIME", PT_OPT_WSTART, "a marker, else trace start",
+	 "workload start, time from trace start (90, 1.5s, 30m, 2h)"},
+	{"workload-end", 0, "TIME", PT_OPT_WEND, "a marker, else 3/4 of the trace",
+	 "workload end, time from trace start; after it the cool-down"},
+	{"interval", 0, "TIME", PT_OPT_INTERVAL, "about 100 points over the trace",
+	 "timeline interval"},
+	{"min-leak-bytes", 0, "SIZE", PT_OPT_MIN_LEAK, "1",
+	 "growth below this is never flagged (4096, 64k, 1M)"},
+	{"snapshot-interval", 0, "TIME", PT_OPT_SNAP_INTERVAL, "times from the log",
+	 "time between PoolMon snapshots when the log has no times (1800, 30m)"},
+	{"max-live", 0, "N", PT_OPT_MAX_LIVE, "100000000",
+	 "cap on live allocations tracked at once"},
+	{NULL, 0, NULL, 0, NULL, NULL},
+};
+
+static const struct pt_opt help_opt[] = {
+	{"help", 'h', NULL, PT_OPT_HELP, NULL, "show this help and exit"},
+	{NULL, 0, NULL, 0, NULL, NULL},
+};
+
+void pt_cli_common_init(struct pt_cli_common *c)
+{
+	memset(c, 0, sizeof(*c));
+	pt_verdict_opts_init(&c->vopts);
+}
+
+static void help_table(FILE *out, const struct pt_opt *o)
+{
+	for (; o->name; o++) {
+		char left[64];
+		if (o->letter)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->letter, o->name,
+				 o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
+		fprintf(out, "  %-28s %s", left, o->help);
+		if (o->def)
+			fprintf(out, " [default: %s]", o->def);
+		fputc('\n', out);
+	}
+}
+
+void pt_cli_help(FILE *out, const char *usage, const char *intro, const struct pt_opt *cmd_opts,
+		 bool analysis)
+{
+	fprintf(out, "usage: %s\n\n%s\n\nOptions:\n", usage, intro);
+	if (cmd_opts)
+		help_table(out, cmd_opts);
+	if (analysis) {
+		fputs("\nTrace and phase options:\n", out);
+		help_table(out, analysis_opts);
+	}
+	help_table(out, help_opt);
+}
+
+static size_t count_opts(const struct pt_opt *o)
+{
+	size_t n = 0;
+	while (o && o[n].name)
+		n++;
+	return n;
+}
+
+static void add_opts(struct option *lo, size_t *n, char *shorts, size_t *ns,
+		     const struct pt_opt *o)
+{
+	for (; o && o->name; o++) {
+		lo[*n].name = o->name;
+		lo[*n].has_arg = o->arg ? required_argument : no_argument;
+		lo[*n].flag = NULL;
+		lo[*n].val = o->letter ? o->letter : o->id;
+		(*n)++;
+		if (o->letter) {
+			shorts[(*ns)++] = (char)o->letter;
+			if (o->arg)
+				shorts[(*ns)++] = ':';
+		}
+	}
+}
+
+static const struct pt_opt *by_val(const struct pt_opt *o, int val)
+{
+	for (; o && o->name; o++)
+		if ((o->letter && o->letter == val) || o->id == val)
+			return o;
+	return NULL;
+}
+
+static int common_opt(struct pt_cli_common *c, int id, const char *arg)
+{
+	uint64_t v;
+	switch (id) {
+	case PT_OPT_INPUT_FORMAT:
+		if (!pt_reader_find(arg)) {
+			fprintf(stderr, "pooltrace: unknown input format '%s'; known:", arg);
+			for (const struct pt_reader_ops *const *r = pt_reader_list(); *r; r++)
+				fprintf(stderr, " %s", (*r)->name);
+			fputc('\n', stderr);
+			return PT_EUSAGE;
+		}
+		c->input_format = arg;
+		return 0;
+	case PT_OPT_KEEP_GOING:
+		c->ropts.keep_going = true;
+		return 0;
+	case PT_OPT_QUIET:
+		c->quiet = true;
+		c->ropts.quiet = true;
+		return 0;
+	case PT_OPT_WSTART:
+	case PT_OPT_WEND:
+	case PT_OPT_INTERVAL:
+	case PT_OPT_SNAP_INTERVAL:
+		if (pt_parse_duration(arg, &v) < 0 || (id == PT_OPT_INTERVAL && v == 0) ||
+		    (id == PT_OPT_SNAP_INTERVAL && v == 0)) {
+			fprintf(stderr, "pooltrace: '%s' is not a time (examples: 90, 1.5s, 250ms, 30m, 2h)\n",
+				arg);
+			return PT_EUSAGE;
+		}
+		if (id == PT_OPT_WSTART)
+			c->rpopts.has_wstart = true, c->rpopts.wstart_ns = v;
+		else if (id == PT_OPT_WEND)
+			c->rpopts.has_wend = true, c->rpopts.wend_ns = v;
+		else if (id == PT_OPT_INTERVAL)
+			c->rpopts.interval_ns = v;
+		else
+			c->ropts.snapshot_interval_s = (double)v / 1e9;
+		return 0;
+	case PT_OPT_MIN_LEAK:
+	case PT_OPT_MAX_LIVE:
+		if (pt_parse_size(arg, &v) < 0 || (id == PT_OPT_MAX_LIVE && v == 0)) {
+			fprintf(stderr, "pooltrace: '%s' is not a size or count (examples: 4096, 64k, 1M)\n",
+				arg);
+			return PT_EUSAGE;
+		}
+		if (id == PT_OPT_MIN_LEAK)
+			c->vopts.min_leak_bytes = v;
+		else
+			c->rpopts.max_live = v;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+int pt_cli_parse(int argc, char **argv, const char *usage, const char *intro,
+		 const struct pt_opt *cmd_opts, struct pt_cli_common *common,
+		 int (*fn)(void *ctx, int id, const char *arg), void *ctx, int *optind_out)
+{
+	size_t total = count_opts(cmd_opts) + count_opts(analysis_opts) + 2;
+	struct option *lo = calloc(total, sizeof(*lo));
+	char *shorts = calloc(total * 2 + 2, 1);
+	int rc = 0;
+	if (!lo || !shorts) {
+		rc = PT_ENOMEM;
+		goto out;
+	}
+	size_t n = 0, ns = 0;
+	shorts[ns++] = ':';
+	add_opts(lo, &n, shorts, &ns, cmd_opts);
+	if (common)
+		add_opts(lo, &n, shorts, &ns, analysis_opts);
+	add_opts(lo, &n, shorts, &ns, help_opt);
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			const char *bad = argv[optind - 1];
+			fprintf(stderr, "pooltrace %s: %s '%s' (try --help)\n", argv[0],
+				c == ':' ? "missing argument for" : "unknown option", bad);
+			rc = PT_EUSAGE;
+			goto out;
+		}
+		const struct pt_opt *o = by_val(cmd_opts, c);
+		if (!o && common)
+			o = by_val(analysis_opts, c);
+		if (!o)
+			o = by_val(help_opt, c);
+		if (!o) {
+			rc = PT_EUSAGE;
+			goto out;
+		}
+		if (o->id == PT_OPT_HELP) {
+			pt_cli_help(stdout, usage, intro, cmd_opts, common != NULL);
+			rc = 1;
+			goto out;
+		}
+		int r = common ? common_opt(common, o->id, optarg) : 1;
+		if (r < 0) {
+			rc = r;
+			goto out;
+		}
+		if (r == 1) {
+			r = fn ? fn(ctx, o->id, optarg) : PT_EUSAGE;
+			if (r < 0) {
+				rc = r;
+				goto out;
+			}
+		}
+	}
+	*optind_out = optind;
+out:
+	free(lo);
+	free(shorts);
+	return rc;
+}
+
+struct progress_ctx {
+	bool tty;
+	uint64_t size;
+};
+
+static void progress(void *ctx, const struct pt_reader *r)
+{
+	const struct progress_ctx *p = ctx;
+	if (!p->tty || !p->size)
+		return;
+	uint64_t at = pt_input_raw_offset(r->in);
+	fprintf(stderr, "\r%s: %3.0f%% read, %llu events", pt_input_name(r->in),
+		100.0 * (double)at / (double)p->size, (unsigned long long)r->events);
+}
+
+int pt_cli_load(const char *path, const struct pt_cli_common *c, struct pt_loaded *out)
+{
+	char err[600];
+	int rc;
+	memset(out, 0, sizeof(*out));
+	out->tags = pt_tags_new(0);
+	if (!out->tags) {
+		rc = PT_ENOMEM;
+		goto fail;
+	}
+	rc = pt_reader_open(&out->reader, path, c->input_format, out->tags, &c->ropts, err,
+			    sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "pooltrace: %s\n", err);
+		goto out;
+	}
+	out->rp = pt_replay_new(out->tags, &c->rpopts);
+	if (!out->rp) {
+		rc = PT_ENOMEM;
+		goto fail;
+	}
+	struct progress_ctx pc = {!c->quiet && isatty(2), pt_input_raw_size(out->reader->in)};
+	rc = pt_replay_run(out->rp, out->reader, progress, &pc);
+	if (pc.tty && out->reader->events >= 0x100000)
+		fputs("\r\033[K", stderr);
+	if (rc < 0) {
+		const char *m = pt_reader_errmsg(out->reader);
+		fprintf(stderr, "pooltrace: %s\n", m[0] ? m : pt_strerror(rc));
+		goto out;
+	}
+	rc = pt_judge(out->rp, &c->vopts, &out->verdicts);
+	if (rc < 0)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "pooltrace: %s: %s\n", path, pt_strerror(rc));
+out:
+	pt_loaded_release(out);
+	return rc;
+}
+
+void pt_loaded_release(struct pt_loaded *l)
+{
+	free(l->verdicts);
+	pt_replay_free(l->rp);
+	pt_reader_free(l->reader);
+	pt_tags_free(l->tags);
+	memset(l, 0, sizeof(*l));
+}
+
+char *pt_cli_command_line(int argc, char **argv)
+{
+	size_t n = 1;
+	for (int i = 0; i < argc; i++)
+		n += strlen(argv[i]) + 1;
+	char *s = malloc(n);
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}

@@ -1,0 +1,700 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Replay engine.
+ *
+ * - Entries: one struct pt_tagstat per (tag, pool type), found through an
+ *   open-addressing index keyed by (tag << 4 | pool).
+ * - Live map: open addressing with linear probing keyed by address,
+ *   backward-shift deletion (no tombstones), so lookups stay short at a
+ *   75 % load factor. One 40-byte slot per live allocation.
+ * - Timeline: sparse per-entry series of bucket-end counters. In automatic
+ *   mode the bucket width starts at 1 ms and doubles (merging neighbouring
+ *   buckets) whenever the trace outgrows PT_AUTO_BUCKETS, so memory per
+ *   entry is bounded whatever the trace length.
+ * - Captures: exact counters of every entry at workload start/end and at
+ *   --at, taken just before the first event past that time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pooltrace/error.h"
+#include "pooltrace/reader.h"
+#include "pooltrace/replay.h"
+
+#define PT_AUTO_BUCKETS 128u        /* automatic mode: 64..128 points */
+#define PT_MAX_BUCKETS 65536u       /* fixed --interval: doubled past this */
+#define PT_AUTO_START_NS 1000000ull /* 1 ms */
+
+struct live_slot {
+	uint64_t addr; /* 0 = empty */
+	uint64_t size;
+	uint64_t ts_ns;
+	uint32_t stat;
+	uint32_t pid;
+	uint32_t tid;
+};
+
+/* A capture asked for on the command line. */
+struct pending_cap {
+	uint64_t ns;
+	enum pt_capture which;
+};
+
+struct pt_replay {
+	const struct pt_tags *tags;
+	struct pt_replay_opts opts;
+
+	struct pt_tagstat *stats;
+	size_t nstats, stats_cap;
+	uint64_t *sidx_key; /* (tag << 4 | pool) + 1, 0 = empty */
+	uint32_t *sidx_val;
+	size_t sidx_mask;
+
+	struct live_slot *live;
+	size_t live_mask, live_n;
+
+	uint64_t interval_ns;
+	bool auto_interval;
+	uint32_t cur_bucket;
+	uint64_t last_ns;
+	bool any_event;
+
+	/* pending captures from options, in time order */
+	struct pending_cap pend[PT_CAP_COUNT_];
+	size_t npend, next_pend;
+	uint64_t cap_ns[PT_CAP_COUNT_];
+	bool cap_taken[PT_CAP_COUNT_];
+
+	struct pt_phases phases;
+	struct pt_replay_totals totals;
+	uint64_t end_ns;
+	bool finished;
+};
+
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+struct pt_replay *pt_replay_new(const struct pt_tags *tags, const struct pt_replay_opts *opts)
+{
+	struct pt_replay *rp = calloc(1, sizeof(*rp));
+	if (!rp)
+		return NULL;
+	rp->tags = tags;
+	if (opts)
+		rp->opts = *opts;
+	if (!rp->opts.max_live)
+		rp->opts.max_live = 100000000ull;
+	rp->auto_interval = rp->opts.interval_ns == 0;
+	rp->interval_ns = rp->auto_interval ? PT_AUTO_START_NS : rp->opts.interval_ns;
+	rp->sidx_mask = 255;
+	rp->sidx_key = calloc(rp->sidx_mask + 1, sizeof(*rp->sidx_key));
+	rp->sidx_val = calloc(rp->sidx_mask + 1, sizeof(*rp->sidx_val));
+	rp->live_mask = 4095;
+	rp->live = calloc(rp->live_mask + 1, sizeof(*rp->live));
+	if (!rp->sidx_key || !rp->sidx_val || !rp->live) {
+		pt_replay_free(rp);
+		return NULL;
+	}
+	/* captures requested on the command line, sorted by time */
+	if (rp->opts.has_wstart) {
+		rp->pend[rp->npend].ns = rp->opts.wstart_ns;
+		rp->pend[rp->npend++].which = PT_CAP_WSTART;
+		rp->phases.wstart_ns = rp->opts.wstart_ns;
+		rp->phases.wstart_src = PT_PHASE_OPTION;
+	}
+	if (rp->opts.has_wend) {
+		rp->pend[rp->npend].ns = rp->opts.wend_ns;
+		rp->pend[rp->npend++].which = PT_CAP_WEND;
+		rp->phases.wend_ns = rp->opts.wend_ns;
+		rp->phases.wend_src = PT_PHASE_OPTION;
+	}
+	if (rp->opts.has_at) {
+		rp->pend[rp->npend].ns = rp->opts.at_ns;
+		rp->pend[rp->npend++].which = PT_CAP_AT;
+	}
+	for (size_t i = 1; i < rp->npend; i++)
+		for (size_t j = i; j > 0 && rp->pend[j].ns < rp->pend[j - 1].ns; j--) {
+			struct pending_cap tmp = rp->pend[j];
+			rp->pend[j] = rp->pend[j - 1];
+			rp->pend[j - 1] = tmp;
+		}
+	return rp;
+}
+
+void pt_replay_free(struct pt_replay *rp)
+{
+	if (!rp)
+		return;
+	for (size_t i = 0; i < rp->nstats; i++)
+		free(rp->stats[i].series);
+	free(rp->stats);
+	free(rp->sidx_key);
+	free(rp->sidx_val);
+	free(rp->live);
+	free(rp);
+}
+
+/* ---- (tag, pool) entries ---- */
+
+static int grow_sidx(struct pt_replay *rp)
+{
+	size_t ncap = (rp->sidx_mask + 1) * 2;
+	uint64_t *nk = calloc(ncap, sizeof(*nk));
+	uint32_t *nv = calloc(ncap, sizeof(*nv));
+	if (!nk || !nv) {
+		free(nk);
+		free(nv);
+		return PT_ENOMEM;
+	}
+	for (size_t i = 0; i <= rp->sidx_mask; i++) {
+		if (!rp->sidx_key[i])
+			continue;
+		size_t h = mix64(rp->sidx_key[i]) & (ncap - 1);
+		while (nk[h])
+			h = (h + 1) & (ncap - 1);
+		nk[h] = rp->sidx_key[i];
+		nv[h] = rp->sidx_val[i];
+	}
+	free(rp->sidx_key);
+	free(rp->sidx_val);
+	rp->sidx_key = nk;
+	rp->sidx_val = nv;
+	rp->sidx_mask = ncap - 1;
+	return 0;
+}
+
+/* Index of the entry for (tag, pool), created when new. <0 on error. */
+static int64_t stat_for(struct pt_replay *rp, pt_tag_id tag, enum pt_pool pool)
+{
+	uint64_t key = (((uint64_t)tag << 4) | (uint64_t)pool) + 1;
+	size_t h = mix64(key) & rp->sidx_mask;
+	while (rp->sidx_key[h]) {
+		if (rp->sidx_key[h] == key)
+			return rp->sidx_val[h];
+		h = (h + 1) & rp->sidx_mask;
+	}
+	if (rp->nstats == rp->stats_cap) {
+		size_t ncap = rp->stats_cap ? rp->stats_cap * 2 : 64;
+		struct pt_tagstat *ns = realloc(rp->stats, ncap * sizeof(*ns));
+		if (!ns)
+			return PT_ENOMEM;
+		rp->stats = ns;
+		rp->stats_cap = ncap;
+	}
+	struct pt_tagstat *st = &rp->stats[rp->nstats];
+	memset(st, 0, sizeof(*st));
+	st->tag = tag;
+	st->pool = pool;
+	rp->sidx_key[h] = key;
+	rp->sidx_val[h] = (uint32_t)rp->nstats;
+	int64_t idx = (int64_t)rp->nstats++;
+	if (rp->nstats * 2 > rp->sidx_mask + 1 && grow_sidx(rp) < 0)
+		return PT_ENOMEM;
+	return idx;
+}
+
+/* ---- live map ---- */
+
+static inline size_t live_hash(const struct pt_replay *rp, uint64_t addr)
+{
+	return mix64(addr) & rp->live_mask;
+}
+
+static struct live_slot *live_find(struct pt_replay *rp, uint64_t addr)
+{
+	size_t h = live_hash(rp, addr);
+	for (;;) {
+		struct live_slot *s = &rp->live[h];
+		if (s->addr == addr)
+			return s;
+		if (!s->addr)
+			return NULL;
+		h = (h + 1) & rp->live_mask;
+	}
+}
+
+static int live_grow(struct pt_replay *rp)
+{
+	size_t ncap = (rp->live_mask + 1) * 2;
+	struct live_slot *nl = calloc(ncap, sizeof(*nl));
+	if (!nl)
+		return PT_ENOMEM;
+	for (size_t i = 0; i <= rp->live_mask; i++) {
+		if (!rp->live[i].addr)
+			continue;
+		size_t h = mix64(rp->live[i].addr) & (ncap - 1);
+		while (nl[h].addr)
+			h = (h + 1) & (ncap - 1);
+		nl[h] = rp->live[i];
+	}
+	free(rp->live);
+	rp->live = nl;
+	rp->live_mask = ncap - 1;
+	return 0;
+}
+
+/* Remove slot s, shifting later members of its probe run back. */
+static void live_remove(struct pt_replay *rp, struct live_slot *s)
+{
+	size_t i = (size_t)(s - rp->live);
+	size_t j = i;
+	for (;;) {
+		j = (j + 1) & rp->live_mask;
+		if (!rp->live[j].addr)
+			break;
+		size_t k = live_hash(rp, rp->live[j].addr);
+		/* move j to i when k is not cyclically in (i, j] */
+		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
+			rp->live[i] = rp->live[j];
+			i = j;
+		}
+	}
+	rp->live[i].addr = 0;
+	rp->live_n--;
+}
+
+/* ---- timeline ---- */
+
+static void series_note(struct pt_tagstat *st, uint32_t bucket)
+{
+	if (st->nseries && st->series[st->nseries - 1].bucket == bucket) {
+		st->series[st->nseries - 1].c = st->now;
+		return;
+	}
+	if (st->nseries == st->series_cap) {
+		uint32_t ncap = st->series_cap ? st->series_cap * 2 : 8;
+		struct pt_series_point *np = realloc(st->series, ncap * sizeof(*np));
+		if (!np)
+			return; /* keep going with a coarser series; counters stay exact */
+		st->series = np;
+		st->series_cap = ncap;
+	}
+	st->series[st->nseries].bucket = bucket;
+	st->series[st->nseries].c = st->now;
+	st->nseries++;
+}
+
+/* Double the bucket width: bucket b becomes b / 2, the later point wins. */
+static void timeline_coarsen(struct pt_replay *rp)
+{
+	rp->interval_ns *= 2;
+	rp->cur_bucket /= 2;
+	for (size_t i = 0; i < rp->nstats; i++) {
+		struct pt_tagstat *st = &rp->stats[i];
+		uint32_t o = 0;
+		for (uint32_t k = 0; k < st->nseries; k++) {
+			uint32_t nb = st->series[k].bucket / 2;
+			if (o && st->series[o - 1].bucket == nb) {
+				st->series[o - 1].c = st->series[k].c;
+			} else {
+				st->series[o] = st->series[k];
+				st->series[o].bucket = nb;
+				o++;
+			}
+		}
+		st->nseries = o;
+	}
+}
+
+static uint32_t bucket_for(struct pt_replay *rp, uint64_t ts)
+{
+	uint32_t limit = rp->auto_interval ? PT_AUTO_BUCKETS : PT_MAX_BUCKETS;
+	while (ts / rp->interval_ns >= limit)
+		timeline_coarsen(rp);
+	return (uint32_t)(ts / rp->interval_ns);
+}
+
+/* ---- captures ---- */
+
+static void take_capture(struct pt_replay *rp, enum pt_capture which, uint64_t ns)
+{
+	for (size_t i = 0; i < rp->nstats; i++) {
+		rp->stats[i].cap[which] = rp->stats[i].now;
+		rp->stats[i].captured[which] = true;
+	}
+	/* entries created later start from zero at this capture */
+	rp->cap_ns[which] = ns;
+	rp->cap_taken[which] = true;
+}
+
+static void flush_pending(struct pt_replay *rp, uint64_t ts, bool all)
+{
+	while (rp->next_pend < rp->npend && (all || rp->pend[rp->next_pend].ns < ts)) {
+		take_capture(rp, rp->pend[rp->next_pend].which, rp->pend[rp->next_pend].ns);
+		rp->next_pend++;
+	}
+}
+
+int pt_marker_phase(const char *text)
+{
+	static const char *const starts[] = {"workload-start", "workload start", "workload_start",
+					     "workloadstart", "start-workload", "test-start",
+					     "test start", "start"};
+	static const char *const ends[] = {"workload-end",  "workload end",  "workload_end",
+					   "workloadend",   "workload-stop", "workload stop",
+					   "workload_stop", "end-workload",  "test-end",
+					   "test end",      "test-stop",     "test stop",
+					   "stop",          "end"};
+	if (!text)
+		return 0;
+	while (*text == ' ' || *text == '\t')
+		text++;
+	size_t n = strlen(text);
+	while (n && (text[n - 1] == ' ' || text[n - 1] == '\n' || text[n - 1] == '\r'))
+		n--;
+	for (size_t i = 0; i < sizeof(starts) / sizeof(*starts); i++) {
+		size_t l = strlen(starts[i]);
+		/* the word alone, or followed by ':' / ' ' and details */
+		if (n >= l && !strncasecmp(text, starts[i], l) &&
+		    (n == l || text[l] == ':' || text[l] == ' ' || text[l] == '='))
+			return 1;
+	}
+	for (size_t i = 0; i < sizeof(ends) / sizeof(*ends); i++) {
+		size_t l = strlen(ends[i]);
+		if (n >= l && !strncasecmp(text, ends[i], l) &&
+		    (n == l || text[l] == ':' || text[l] == ' ' || text[l] == '='))
+			return 2;
+	}
+	return 0;
+}
+
+static void on_marker(struct pt_replay *rp, const struct pt_event *ev)
+{
+	int ph = pt_marker_phase(ev->marker);
+	if (ph == 1 && rp->phases.wstart_src != PT_PHASE_OPTION &&
+	    rp->phases.wstart_src != PT_PHASE_MARKER) {
+		/* the first start marker counts */
+		rp->phases.wstart_ns = ev->ts_ns;
+		rp->phases.wstart_src = PT_PHASE_MARKER;
+		snprintf(rp->phases.wstart_marker, sizeof(rp->phases.wstart_marker), "%s",
+			 ev->marker);
+		take_capture(rp, PT_CAP_WSTART, ev->ts_ns);
+	} else if (ph == 2 && rp->phases.wend_src != PT_PHASE_OPTION) {
+		/* the last end marker counts */
+		rp->phases.wend_ns = ev->ts_ns;
+		rp->phases.wend_src = PT_PHASE_MARKER;
+		snprintf(rp->phases.wend_marker, sizeof(rp->phases.wend_marker), "%s", ev->marker);
+		take_capture(rp, PT_CAP_WEND, ev->ts_ns);
+	}
+}
+
+/* ---- events ---- */
+
+static void note_peak(struct pt_tagstat *st, uint64_t ts)
+{
+	if (st->now.bytes > st->peak_bytes) {
+		st->peak_bytes = st->now.bytes;
+		st->peak_ns = ts;
+	}
+}
+
+static void touch(struct pt_replay *rp, struct pt_tagstat *st, uint64_t ts, uint32_t bucket)
+{
+	(void)rp;
+	if (!st->nseries)
+		st->first_ns = ts; /* first touch: every touch adds a series point */
+	st->last_ns = ts;
+	series_note(st, bucket);
+}
+
+static int on_alloc(struct pt_replay *rp, const struct pt_event *ev, uint32_t bucket)
+{
+	int64_t si = stat_for(rp, ev->tag, ev->pool);
+	if (si < 0)
+		return (int)si;
+	struct pt_tagstat *st = &rp->stats[si];
+	st->now.allocs++;
+	st->alloc_bytes_total += ev->size;
+	rp->totals.allocs++;
+	if (ev->addr) {
+		struct live_slot *s = live_find(rp, ev->addr);
+		if (s) {
+			/* still live: its free was lost; drop the old one */
+			struct pt_tagstat *old = &rp->stats[s->stat];
+			old->now.bytes -= s->size;
+			old->now.live--;
+			old->displaced_bytes += s->size;
+			st->double_allocs++;
+			rp->totals.double_allocs++;
+			if (old != st)
+				series_note(old, bucket);
+			live_remove(rp, s);
+		}
+		if (rp->live_n >= rp->opts.max_live) {
+			rp->totals.live_dropped++;
+		} else {
+			if ((rp->live_n + 1) * 4 > (rp->live_mask + 1) * 3 && live_grow(rp) < 0)
+				return PT_ENOMEM;
+			size_t h = live_hash(rp, ev->addr);
+			while (rp->live[h].addr)
+				h = (h + 1) & rp->live_mask;
+			struct live_slot *n = &rp->live[h];
+			n->addr = ev->addr;
+			n->size = ev->size;
+			n->ts_ns = ev->ts_ns;
+			n->stat = (uint32_t)si;
+			n->pid = ev->pid;
+			n->tid = ev->tid;
+			rp->live_n++;
+			st->now.bytes += ev->size;
+			st->now.live++;
+		}
+	} else {
+		/* no address: cannot be matched; count bytes as outstanding */
+		st->now.bytes += ev->size;
+		st->now.live++;
+	}
+	note_peak(st, ev->ts_ns);
+	touch(rp, st, ev->ts_ns, bucket);
+	return 0;
+}
+
+static int on_free(struct pt_replay *rp, const struct pt_event *ev, uint32_t bucket)
+{
+	rp->totals.frees++;
+	if (!ev->addr) {
+		rp->totals.null_frees++;
+		return 0;
+	}
+	struct live_slot *s = live_find(rp, ev->addr);
+	if (s) {
+		struct pt_tagstat *st = &rp->stats[s->stat];
+		st->now.frees++;
+		st->now.bytes -= s->size;
+		st->now.live--;
+		live_remove(rp, s);
+		touch(rp, st, ev->ts_ns, bucket);
+		return 0;
+	}
+	rp->totals.unmatched_frees++;
+	if (ev->tag == PT_TAG_NONE)
+		return 0; /* e.g. kfree of an object allocated before the trace: no tag known */
+	int64_t si = stat_for(rp, ev->tag, ev->pool);
+	if (si < 0)
+		return (int)si;
+	struct pt_tagstat *st = &rp->stats[si];
+	st->now.frees++;
+	st->unmatched_frees++;
+	touch(rp, st, ev->ts_ns, bucket);
+	return 0;
+}
+
+static int on_snapshot(struct pt_replay *rp, const struct pt_event *ev, uint32_t bucket)
+{
+	int64_t si = stat_for(rp, ev->tag, ev->pool);
+	if (si < 0)
+		return (int)si;
+	struct pt_tagstat *st = &rp->stats[si];
+	rp->totals.snapshots++;
+	st->now.allocs = ev->snap_allocs;
+	st->now.frees = ev->snap_frees;
+	st->now.bytes = ev->size;
+	st->now.live = ev->snap_allocs > ev->snap_frees ? ev->snap_allocs - ev->snap_frees : 0;
+	note_peak(st, ev->ts_ns);
+	touch(rp, st, ev->ts_ns, bucket);
+	return 0;
+}
+
+int pt_replay_event(struct pt_replay *rp, const struct pt_event *ev)
+{
+	struct pt_event e = *ev;
+	if (rp->finished)
+		return PT_ESTATE;
+	if (rp->any_event && e.ts_ns < rp->last_ns) {
+		rp->totals.out_of_order++;
+		e.ts_ns = rp->last_ns;
+	}
+	if (!rp->any_event) {
+		rp->any_event = true;
+		rp->totals.first_ns = e.ts_ns;
+	}
+	rp->last_ns = e.ts_ns;
+	rp->totals.last_ns = e.ts_ns;
+	rp->totals.events++;
+	if (rp->next_pend < rp->npend)
+		flush_pending(rp, e.ts_ns, false);
+	uint32_t bucket = bucket_for(rp, e.ts_ns);
+	rp->cur_bucket = bucket;
+	int rc = 0;
+	switch (e.kind) {
+	case PT_EV_ALLOC:
+	case PT_EV_SESSION_ALLOC:
+		if (e.tag == PT_TAG_NONE)
+			return 0;
+		rc = on_alloc(rp, &e, bucket);
+		break;
+	case PT_EV_FREE:
+	case PT_EV_SESSION_FREE:
+		rc = on_free(rp, &e, bucket);
+		break;
+	case PT_EV_SNAPSHOT:
+		if (e.tag == PT_TAG_NONE)
+			return 0;
+		rc = on_snapshot(rp, &e, bucket);
+		break;
+	case PT_EV_MARKER:
+		rp->totals.markers++;
+		on_marker(rp, &e);
+		break;
+	default:
+		break;
+	}
+	rp->totals.live = rp->live_n;
+	return rc;
+}
+
+int pt_replay_finish(struct pt_replay *rp, uint64_t end_ns)
+{
+	if (rp->finished)
+		return 0;
+	rp->finished = true;
+	rp->end_ns = end_ns > rp->last_ns ? end_ns : rp->last_ns;
+	flush_pending(rp, 0, true);
+	/* the timeline reaches the trace end even if the last events came earlier */
+	(void)bucket_for(rp, rp->end_ns);
+	if (rp->phases.wstart_src == PT_PHASE_NONE) {
+		rp->phases.wstart_ns = rp->any_event ? rp->totals.first_ns : 0;
+		rp->phases.wstart_src = PT_PHASE_DEFAULT;
+	}
+	if (rp->phases.wend_src == PT_PHASE_NONE) {
+		/* fallback: the last quarter of the trace is the cool-down */
+		uint64_t s = rp->phases.wstart_ns;
+		rp->phases.wend_ns = s + (rp->end_ns - s) / 4 * 3;
+		rp->phases.wend_src = PT_PHASE_DEFAULT;
+	}
+	if (rp->phases.wend_ns < rp->phases.wstart_ns)
+		rp->phases.wend_ns = rp->phases.wstart_ns;
+	rp->totals.live = rp->live_n;
+	return 0;
+}
+
+int pt_replay_run(struct pt_replay *rp, struct pt_reader *r,
+		  void (*progress)(void *ctx, const struct pt_reader *r), void *ctx)
+{
+	struct pt_event ev;
+	int rc;
+	uint64_t n = 0;
+	while ((rc = pt_reader_next(r, &ev)) > 0) {
+		rc = pt_replay_event(rp, &ev);
+		if (rc < 0)
+			return rc;
+		if (progress && (++n & 0xFFFFF) == 0)
+			progress(ctx, r);
+	}
+	if (rc < 0)
+		return rc;
+	return pt_replay_finish(rp, pt_reader_meta(r)->end_ns);
+}
+
+const struct pt_tagstat *pt_replay_stats(const struct pt_replay *rp, size_t *n)
+{
+	*n = rp->nstats;
+	return rp->stats;
+}
+
+const struct pt_replay_totals *pt_replay_totals(const struct pt_replay *rp)
+{
+	return &rp->totals;
+}
+
+const struct pt_phases *pt_replay_phases(const struct pt_replay *rp)
+{
+	return &rp->phases;
+}
+
+uint64_t pt_replay_end_ns(const struct pt_replay *rp)
+{
+	return rp->finished ? rp->end_ns : rp->last_ns;
+}
+
+uint64_t pt_replay_interval_ns(const struct pt_replay *rp)
+{
+	return rp->interval_ns;
+}
+
+uint32_t pt_replay_nbuckets(const struct pt_replay *rp)
+{
+	return (uint32_t)(pt_replay_end_ns(rp) / rp->interval_ns) + 1;
+}
+
+const struct pt_tags *pt_replay_tags(const struct pt_replay *rp)
+{
+	return rp->tags;
+}
+
+void pt_tagstat_bucket(const struct pt_replay *rp, const struct pt_tagstat *st, uint32_t b,
+		       struct pt_counts *out)
+{
+	(void)rp;
+	/* last point with bucket <= b */
+	uint32_t lo = 0, hi = st->nseries;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (st->series[mid].bucket <= b)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	*out = st->series[lo - 1].c;
+}
+
+void pt_tagstat_at(const struct pt_replay *rp, const struct pt_tagstat *st, uint64_t t_ns,
+		   struct pt_counts *out)
+{
+	for (int c = 0; c < PT_CAP_COUNT_; c++) {
+		if (rp->cap_taken[c] && rp->cap_ns[c] == t_ns) {
+			if (st->captured[c])
+				*out = st->cap[c];
+			else
+				memset(out, 0, sizeof(*out));
+			return;
+		}
+	}
+	if (t_ns >= pt_replay_end_ns(rp)) {
+		*out = st->now;
+		return;
+	}
+	pt_tagstat_bucket(rp, st, (uint32_t)(t_ns / rp->interval_ns), out);
+}
+
+int pt_replay_live_foreach(const struct pt_replay *rp,
+			   int (*fn)(void *ctx, const struct pt_live_alloc *a), void *ctx)
+{
+	for (size_t i = 0; i <= rp->live_mask; i++) {
+		const struct live_slot *s = &rp->live[i];
+		if (!s->addr)
+			continue;
+		struct pt_live_alloc a = {s->addr, s->size, s->ts_ns, s->stat, s->pid, s->tid};
+		int rc = fn(ctx, &a);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+const char *pt_phase_source_name(enum pt_phase_source s)
+{
+	switch (s) {
+	case PT_PHASE_OPTION:
+		return "option";
+	case PT_PHASE_MARKER:
+		return "marker";
+	case PT_PHASE_AUTO:
+		return "auto";
+	case PT_PHASE_DEFAULT:
+		return "default";
+	default:
+		return "none";
+	}
+}

@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT */
+/* Replay and first verdict: matching, unmatched frees, double allocs, phases, timeline. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pooltrace/pooltrace.h"
+
+#define S 1000000000ull
+
+struct fx {
+	struct pt_tags *tags;
+	struct pt_replay *rp;
+};
+
+static pt_tag_id tag(struct fx *f, const char *s)
+{
+	pt_tag_id id;
+	assert_int_equal(pt_tags_intern(f->tags, s, strlen(s), &id), 0);
+	return id;
+}
+
+static void ev(struct fx *f, enum pt_event_kind k, uint64_t ts, const char *t, enum pt_pool pool,
+	       uint64_t size, uint64_t addr)
+{
+	struct pt_event e;
+	pt_event_init(&e);
+	e.kind = k;
+	e.ts_ns = ts;
+	e.tag = t ? tag(f, t) : PT_TAG_NONE;
+	e.pool = pool;
+	e.size = size;
+	e.addr = addr;
+	assert_int_equal(pt_replay_event(f->rp, &e), 0);
+}
+
+static void marker(struct fx *f, uint64_t ts, const char *text)
+{
+	struct pt_event e;
+	pt_event_init(&e);
+	e.kind = PT_EV_MARKER;
+	e.ts_ns = ts;
+	e.marker = text;
+	assert_int_equal(pt_replay_event(f->rp, &e), 0);
+}
+
+static struct fx *fx_new(const struct pt_replay_opts *o)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	f->tags = pt_tags_new(0);
+	f->rp = pt_replay_new(f->tags, o);
+	assert_non_null(f->rp);
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	pt_replay_free(f->rp);
+	pt_tags_free(f->tags);
+	free(f);
+}
+
+static const struct pt_tagstat *find(struct fx *f, const char *t, enum pt_pool pool)
+{
+	size_t n;
+	const struct pt_tagstat *st = pt_replay_stats(f->rp, &n);
+	pt_tag_id id = tag(f, t);
+	for (size_t i = 0; i < n; i++)
+		if (st[i].tag == id && st[i].pool == pool)
+			return &st[i];
+	fail_msg("no entry for %s", t);
+	return NULL;
+}
+
+static void test_match_and_counts(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	ev(f, PT_EV_ALLOC, 1, "Abcd", PT_POOL_PAGED, 100, 0x1000);
+	ev(f, PT_EV_ALLOC, 2, "Abcd", PT_POOL_PAGED, 50, 0x2000);
+	ev(f, PT_EV_ALLOC, 3, "Abcd", PT_POOL_NONPAGED, 8, 0x3000);
+	/* PoolFree carries no size: the size comes from the allocation */
+	ev(f, PT_EV_FREE, 4, "Abcd", PT_POOL_PAGED, 0, 0x1000);
+	assert_int_equal(pt_replay_finish(f->rp, 0), 0);
+	const struct pt_tagstat *p = find(f, "Abcd", PT_POOL_PAGED);
+	assert_int_equal(p->now.allocs, 2);
+	assert_int_equal(p->now.frees, 1);
+	assert_int_equal(pt_counts_diff(&p->now), 1);
+	assert_int_equal(p->now.bytes, 50);
+	assert_int_equal(p->now.live, 1);
+	assert_int_equal(p->peak_bytes, 150);
+	assert_int_equal(p->peak_ns, 2);
+	assert_int_equal(pt_per_alloc(&p->now), 50);
+	const struct pt_tagstat *np = find(f, "Abcd", PT_POOL_NONPAGED);
+	assert_int_equal(np->now.bytes, 8);
+	assert_int_equal(pt_replay_totals(f->rp)->live, 2);
+	fx_free(f);
+}
+
+static void test_unmatched_and_double(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	/* a free of something allocated before the trace */
+	ev(f, PT_EV_FREE, 1, "Old ", PT_POOL_PAGED, 0, 0x9000);
+	/* kfree of an untagged pre-trace object, and a NULL free */
+	ev(f, PT_EV_FREE, 2, NULL, PT_POOL_SLAB, 0, 0xa000);
+	ev(f, PT_EV_FREE, 3, NULL, PT_POOL_SLAB, 0, 0);
+	/* double allocation at one address: the first one's free was lost */
+	ev(f, PT_EV_ALLOC, 4, "Dbl ", PT_POOL_PAGED, 64, 0x5000);
+	ev(f, PT_EV_ALLOC, 5, "Dbl ", PT_POOL_PAGED, 32, 0x5000);
+	assert_int_equal(pt_replay_finish(f->rp, 0), 0);
+	const struct pt_replay_totals *t = pt_replay_totals(f->rp);
+	assert_int_equal(t->unmatched_frees, 2);
+	assert_int_equal(t->null_frees, 1);
+	assert_int_equal(t->double_allocs, 1);
+	const struct pt_tagstat *o = find(f, "Old ", PT_POOL_PAGED);
+	assert_int_equal(o->unmatched_frees, 1);
+	assert_int_equal(o->now.frees, 1);
+	assert_int_equal(o->now.bytes, 0);
+	const struct pt_tagstat *d = find(f, "Dbl ", PT_POOL_PAGED);
+	assert_int_equal(d->double_allocs, 1);
+	assert_int_equal(d->now.allocs, 2);
+	assert_int_equal(d->now.bytes, 32);
+	assert_int_equal(d->now.live, 1);
+	assert_int_equal(d->displaced_bytes, 64);
+	fx_free(f);
+}
+
+/* A leak among churn: the leak stays, the churn drains after the marker. */
+static void scenario(struct fx *f, bool with_marker)
+{
+	uint64_t addr = 0x100000;
+	for (uint64_t s = 0; s < 60; s++) {
+		ev(f, PT_EV_ALLOC, s * S, "Leak", PT_POOL_NONPAGED, 256, addr++ * 16);
+		uint64_t a = addr++ * 16;
+		ev(f, PT_EV_ALLOC, s * S + 1, "Busy", PT_POOL_PAGED, 1000, a);
+		if (s % 2)
+			ev(f, PT_EV_FREE, s * S + 2, "Busy", PT_POOL_PAGED, 0, a);
+	}
+	if (with_marker)
+		marker(f, 60 * S, "workload-end");
+	/* cool-down: Busy frees what it kept */
+	addr = 0x100000;
+	for (uint64_t s = 0; s < 60; s++) {
+		addr++;
+		uint64_t a = addr++ * 16;
+		if (!(s % 2))
+			ev(f, PT_EV_FREE, 61 * S + s, "Busy", PT_POOL_PAGED, 0, a);
+	}
+	ev(f, PT_EV_ALLOC, 80 * S, "Tail", PT_POOL_PAGED, 1, 0x77);
+	ev(f, PT_EV_FREE, 80 * S + 1, "Tail", PT_POOL_PAGED, 0, 0x77);
+}
+
+static const struct pt_tag_verdict *verdict_of(struct fx *f, struct pt_tag_verdict *v,
+					       const char *t, enum pt_pool pool)
+{
+	const struct pt_tagstat *st = find(f, t, pool);
+	size_t n;
+	const struct pt_tagstat *all = pt_replay_stats(f->rp, &n);
+	return &v[st - all];
+}
+
+static void test_verdict_marker(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	scenario(f, true);
+	assert_int_equal(pt_replay_finish(f->rp, 0), 0);
+	const struct pt_phases *ph = pt_replay_phases(f->rp);
+	assert_int_equal(ph->wend_src, PT_PHASE_MARKER);
+	assert_int_equal(ph->wend_ns, 60 * S);
+	assert_string_equal(ph->wend_marker, "workload-end");
+	struct pt_tag_verdict *v;
+	assert_int_equal(pt_judge(f->rp, NULL, &v), 0);
+	const struct pt_tag_verdict *lk = verdict_of(f, v, "Leak", PT_POOL_NONPAGED);
+	assert_int_equal(lk->verdict, PT_VERDICT_LEAK);
+	assert_int_equal(lk->at_wend.bytes, 60 * 256);
+	assert_int_equal(lk->at_end.bytes, 60 * 256);
+	assert_true(lk->drained == 0.0);
+	const struct pt_tag_verdict *b = verdict_of(f, v, "Busy", PT_POOL_PAGED);
+	assert_int_equal(b->verdict, PT_VERDICT_OK);
+	assert_int_equal(b->at_wend.bytes, 30 * 1000);
+	assert_int_equal(b->at_end.bytes, 0);
+	assert_true(b->drained == 1.0);
+	assert_int_equal(verdict_of(f, v, "Tail", PT_POOL_PAGED)->verdict, PT_VERDICT_OK);
+	free(v);
+	fx_free(f);
+}
+
+static void test_verdict_option_overrides_marker(void **state)
+{
+	(void)state;
+	struct pt_replay_opts o = {0};
+	o.has_wend = true;
+	o.wend_ns = 30 * S + 5;
+	struct fx *f = fx_new(&o);
+	scenario(f, true);
+	assert_int_equal(pt_replay_finish(f->rp, 0), 0);
+	const struct pt_phases *ph = pt_replay_phases(f->rp);
+	assert_int_equal(ph->wend_src, PT_PHASE_OPTION);
+	assert_int_equal(ph->wend_ns, 30 * S + 5);
+	struct pt_tag_verdict *v;
+	assert_int_equal(pt_judge(f->rp, NULL, &v), 0);
+	/* exact capture at 30 s: 31 leak allocations (0..30 s) */
+	assert_int_equal(verdict_of(f, v, "Leak", PT_POOL_NONPAGED)->at_wend.bytes, 31 * 256);
+	assert_int_equal(verdict_of(f, v, "Leak", PT_POOL_NONPAGED)->verdict, PT_VERDICT_LEAK);
+	free(v);
+	fx_free(f);
+}
+
+static void test_default_phase_last_quarter(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	scenario(f, false);
+	assert_int_equal(pt_replay_finish(f->rp, 100 * S), 0);
+	const struct pt_phases *ph = pt_replay_phases(f->rp);
+	assert_int_equal(ph->wend_src, PT_PHASE_DEFAULT);
+	assert_int_equal(ph->wstart_src, PT_PHASE_DEFAULT);
+	assert_int_equal(ph->wend_ns, 75 * S);
+	assert_int_equal(pt_replay_end_ns(f->rp), 100 * S);
+	struct pt_tag_verdict *v;
+	assert_int_equal(pt_judge(f->rp, NULL, &v), 0);
+	assert_int_equal(verdict_of(f, v, "Leak", PT_POOL_NONPAGED)->verdict, PT_VERDICT_LEAK);
+	assert_int_equal(verdict_of(f, v, "Busy", PT_POOL_PAGED)->verdict, PT_VERDICT_OK);
+	free(v);
+	fx_free(f);
+}
+
+static void test_no_cooldown_is_suspect(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	ev(f, PT_EV_ALLOC, 1 * S, "Grow", PT_POOL_PAGED, 10, 0x10);
+	ev(f, PT_EV_ALLOC, 2 * S, "Grow", PT_POOL_PAGED, 10, 0x20);
+	marker(f, 2 * S, "workload-end");
+	assert_int_equal(pt_replay_finish(f->rp, 0), 0);
+	struct pt_tag_verdict *v;
+	assert_int_equal(pt_judge(f->rp, NULL, &v), 0);
+	assert_int_equal(v[0].verdict, PT_VERDICT_SUSPECT);
+	free(v);
+	fx_free(f);
+}
+
+static void test_partial_drain_and_min_bytes(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	for (uint64_t i = 0; i < 10; i++)
+		ev(f, PT_EV_ALLOC, i * S, "Part", PT_POOL_PAGED, 100, 0x100 + i * 16);
+	marker(f, 10 * S, "workload-end");
+	for (uint64_t i = 0; i < 3; i++)
+		ev(f, PT_EV_FREE, 11 * S + i, "Part", PT_POOL_PAGED, 0, 0x100 + i * 16);
+	ev(f, PT_EV_ALLOC, 20 * S, "Tiny", PT_POOL_PAGED, 8, 0x9999);
+	assert_int_equal(pt_replay_finish(f->rp, 30 * S), 0);
+	struct pt_verdict_opts o;
+	pt_verdict_opts_init(&o);
+	o.min_leak_bytes = 100;
+	struct pt_tag_verdict *v;
+	assert_int_equal(pt_judge(f->rp, &o, &v), 0);
+	assert_int_equal(verdict_of(f, v, "Part", PT_POOL_PAGED)->verdict, PT_VERDICT_SUSPECT);
+	assert_true(verdict_of(f, v, "Part", PT_POOL_PAGED)->drained > 0.29);
+	/* Tiny grew after the workload: no growth during it */
+	assert_int_equal(verdict_of(f, v, "Tiny", PT_POOL_PAGED)->verdict, PT_VERDICT_OK);
+	free(v);
+	fx_free(f);
+}
+
+static void test_timeline_bounded(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	/* one hour, an event every 100 ms: the automatic timeline stays small */
+	for (uint64_t i = 0; i < 36000; i++)
+		ev(f, PT_EV_ALLOC, i * (S / 10), "Tick", PT_POOL_PAGED, 1, 0x1000 + i * 16);
+	assert_int_equal(pt_replay_finish(f->rp, 0), 0);
+	const struct pt_tagstat *t = find(f, "Tick", PT_POOL_PAGED);
+	assert_true(t->nseries <= 128);
+	assert_true(t->nseries >= 64);
+	uint32_t nb = pt_replay_nbuckets(f->rp);
+	assert_true(nb >= 64 && nb <= 129);
+	struct pt_counts c;
+	pt_tagstat_bucket(f->rp, t, nb - 1, &c);
+	assert_int_equal(c.allocs, 36000);
+	struct pt_counts h;
+	pt_tagstat_at(f->rp, t, 1800 * S, &h);
+	assert_true(h.allocs >= 18000 && h.allocs < 36000);
+	fx_free(f);
+}
+
+static void test_live_map_growth_and_removal(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	/* many live entries, freed in another order: backward-shift deletion keeps all reachable */
+	for (uint64_t i = 1; i <= 50000; i++)
+		ev(f, PT_EV_ALLOC, i, "Map ", PT_POOL_PAGED, i, i * 4096);
+	for (uint64_t i = 1; i <= 50000; i += 2)
+		ev(f, PT_EV_FREE, 60000 + i, "Map ", PT_POOL_PAGED, 0, i * 4096);
+	for (uint64_t i = 50000; i >= 2; i -= 2)
+		ev(f, PT_EV_FREE, 120000 + (50000 - i), "Map ", PT_POOL_PAGED, 0, i * 4096);
+	assert_int_equal(pt_replay_finish(f->rp, 0), 0);
+	const struct pt_tagstat *m = find(f, "Map ", PT_POOL_PAGED);
+	assert_int_equal(m->now.live, 0);
+	assert_int_equal(m->now.bytes, 0);
+	assert_int_equal(m->now.frees, 50000);
+	assert_int_equal(pt_replay_totals(f->rp)->unmatched_frees, 0);
+	fx_free(f);
+}
+
+static void test_snapshot_rows(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	struct pt_event e;
+	for (uint64_t i = 0; i < 3; i++) {
+		pt_event_init(&e);
+		e.kind = PT_EV_SNAPSHOT;
+		e.ts_ns = i * 1800 * S;
+		e.tag = tag(f, "Strg");
+		e.pool = PT_POOL_PAGED;
+		e.snap_allocs = 100 + i * 10;
+		e.snap_frees = 50;
+		e.size = 1000 + i * 100;
+		assert_int_equal(pt_replay_event(f->rp, &e), 0);
+	}
+	assert_int_equal(pt_replay_finish(f->rp, 0), 0);
+	const struct pt_tagstat *s = find(f, "Strg", PT_POOL_PAGED);
+	assert_int_equal(s->now.allocs, 120);
+	assert_int_equal(s->now.bytes, 1200);
+	assert_int_equal(pt_counts_diff(&s->now), 70);
+	fx_free(f);
+}
+
+static void test_marker_words(void **state)
+{
+	(void)state;
+	assert_int_equal(pt_marker_phase("workload-start"), 1);
+	assert_int_equal(pt_marker_phase("Workload Start"), 1);
+	assert_int_equal(pt_marker_phase("workload-end"), 2);
+	assert_int_equal(pt_marker_phase("workload-end: exit 0"), 2);
+	assert_int_equal(pt_marker_phase("  WORKLOAD_STOP\n"), 2);
+	assert_int_equal(pt_marker_phase("endless"), 0);
+	assert_int_equal(pt_marker_phase("something else"), 0);
+	assert_int_equal(pt_marker_phase(NULL), 0);
+}
+
+static void test_out_of_order_clamped(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	ev(f, PT_EV_ALLOC, 100, "Ooo ", PT_POOL_PAGED, 1, 0x10);
+	ev(f, PT_EV_ALLOC, 50, "Ooo ", PT_POOL_PAGED, 1, 0x20);
+	assert_int_equal(pt_replay_finish(f->rp, 0), 0);
+	assert_int_equal(pt_replay_totals(f->rp)->out_of_order, 1);
+	assert_int_equal(pt_replay_end_ns(f->rp), 100);
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_match_and_counts),
+		cmocka_unit_test(test_unmatched_and_double),
+		cmocka_unit_test(test_verdict_marker),
+		cmocka_unit_test(test_verdict_option_overrides_marker),
+		cmocka_unit_test(test_default_phase_last_quarter),
+		cmocka_unit_test(test_no_cooldown_is_suspect),
+		cmocka_unit_test(test_partial_drain_and_min_bytes),
+		cmocka_unit_test(test_timeline_bounded),
+		cmocka_unit_test(test_live_map_growth_and_removal),
+		cmocka_unit_test(test_snapshot_rows),
+		cmocka_unit_test(test_marker_words),
+		cmocka_unit_test(test_out_of_order_clamped),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
