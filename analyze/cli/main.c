@@ -9,6 +9,7 @@
 static const struct pt_cmd *const commands[] = {
 	&pt_cmd_report,
 	&pt_cmd_formats,
+	&pt_cmd_convert,
 	NULL
 };
 

@@ -66,6 +66,7 @@
 #include <stdio.h>
 
 #include "pooltrace/event.h"
+#include "pooltrace/reader.h"
 #include "pooltrace/tags.h"
 
 #ifdef __cplusplus
@@ -226,6 +227,19 @@ uint64_t pt_native_writer_bytes(const struct pt_native_writer *w);
 
 /** pt_native_writer_chunks() - chunks written so far. */
 uint64_t pt_native_writer_chunks(const struct pt_native_writer *w);
+
+/**
+ * pt_native_copy() - read every event of a reader and write them as a
+ * native trace (header from the reader's metadata, trailer from its final
+ * metadata). The tags are those of the reader's table.
+ * @fp: output stream (borrowed, not closed).
+ * @command_line, @tool: recorded in the header; may be NULL.
+ * @events: receives the number of events written; may be NULL.
+ * @err, @errsz: a one-line message on failure.
+ * @return: 0, the reader's negative error, or PT_EIO / PT_ENOMEM for the output.
+ */
+int pt_native_copy(struct pt_reader *r, FILE *fp, const char *command_line, const char *tool,
+		   uint64_t *events, char *err, size_t errsz);
 
 #ifdef __cplusplus
 }
