@@ -12,5 +12,6 @@
  */
 
 extern const struct pt_reader_ops pt_reader_native;
+extern const struct pt_reader_ops pt_reader_xperf;
 
 #endif

@@ -7,6 +7,7 @@
 
 static const struct pt_reader_ops *const readers[] = {
 	&pt_reader_native,
+	&pt_reader_xperf,
 	NULL
 };
 
