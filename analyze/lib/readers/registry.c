@@ -8,6 +8,7 @@
 static const struct pt_reader_ops *const readers[] = {
 	&pt_reader_native,
 	&pt_reader_xperf,
+	&pt_reader_tracerpt_xml,
 	NULL
 };
 
