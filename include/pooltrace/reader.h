@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pooltrace/event.h"
 #include "pooltrace/input.h"
@@ -40,6 +41,12 @@ struct pt_reader_ops {
 	int (*open)(struct pt_reader *r);
 	int (*next)(struct pt_reader *r, struct pt_event *ev);
 	void (*close)(struct pt_reader *r);
+	/*
+	 * Optional (NULL allowed): format-specific details for `pooltrace info`,
+	 * best called after next() returned 0. Text: "  key: value" lines.
+	 * JSON: one object, no trailing newline. @return 0 or a negative PT_E*.
+	 */
+	int (*describe)(struct pt_reader *r, FILE *out, bool json);
 };
 
 /* Reader state shared by all formats (the part a format file may touch). */

@@ -9,6 +9,7 @@ static const struct pt_reader_ops *const readers[] = {
 	&pt_reader_native,
 	&pt_reader_xperf,
 	&pt_reader_tracerpt_xml,
+	&pt_reader_etl,
 	NULL
 };
 

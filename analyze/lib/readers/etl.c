@@ -1,0 +1,1251 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reader for raw Windows Event Trace Log (.etl) files, on any OS.
+ *
+ * The file is read once, front to back, buffer by buffer (no seeking: it may
+ * be a pipe or a gzip stream). Buffers are per CPU and appear out of order,
+ * so events are merged into time order:
+ *   - every CPU is one stream with a queue of raw buffers (sorted by
+ *     SequenceNumber) and at most one active, decoded buffer;
+ *   - a binary heap keeps the streams by the timestamp of their next event;
+ *   - before an event is returned, every known CPU must have its next event
+ *     at hand; while one has none the reader reads ahead, up to a window of
+ *     queued raw bytes (WINDOW_BYTES). A CPU silent past the window cannot
+ *     hold the merge up: its later, earlier-stamped events then come out of
+ *     order (counted in merge_backwards).
+ * Memory bound: WINDOW_BYTES plus one buffer of queued raw data, plus one
+ * decoded buffer per CPU stream (compressed buffers stay compressed in the
+ * queue).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "etl/etl.h"
+#include "pooltrace/error.h"
+#include "pooltrace/reader.h"
+#include "pooltrace/tags.h"
+#include "readers/readers.h"
+
+#define WINDOW_BYTES (64u << 20)
+#define MAX_STREAMS 2048u      /* ProcessorIndex is masked with 0x7FF */
+#define MAX_GUIDS 1024u
+#define MAX_MARK 4096u
+#define FREE_LIST_MAX 64u
+
+/* One buffer as read from the file (header included, possibly compressed). */
+struct ebuf {
+	struct ebuf *next;
+	uint64_t off;       /* file offset (decompressed stream offset for .gz) */
+	uint64_t seq;
+	uint32_t len;       /* bytes present (less than BufferSize when truncated) */
+	uint32_t cap;
+	uint8_t data[];
+};
+
+struct stream {
+	uint32_t cpu;
+	uint32_t heap_i;
+	bool idle;          /* no event, no active buffer, empty queue */
+	bool has_ev;
+	struct ebuf *q_head, *q_tail;
+	struct ebuf *cur;   /* active buffer */
+	const uint8_t *rd;  /* its records */
+	size_t pos, end;
+	bool rd_decoded;    /* rd points into dec (positions are decompressed bytes) */
+	uint8_t *dec;
+	size_t dec_cap;
+	struct pt_event ev;
+	const uint8_t *mark;
+	size_t mark_len;
+};
+
+/* One parsed record header. */
+struct rec {
+	const uint8_t *p;
+	size_t size;
+	enum pt_etl_rec kind;
+	bool kernel;        /* SYSTEM, COMPACT or PERFINFO */
+	bool ptr64;
+	uint16_t hook;
+	uint16_t version;
+	size_t hdr;         /* header bytes, extension bytes included */
+	uint64_t ts;
+	bool has_ts;
+	bool has_ids;
+	uint32_t tid, pid;
+	const uint8_t *guid;
+	uint8_t opcode;     /* FULL/INSTANCE class type, EVENT_HEADER opcode */
+};
+
+struct etl {
+	struct pt_etl_stats st;
+	struct pt_etl_clock clk;
+	uint32_t ptr_size;
+	uint32_t compression;
+	bool eof;
+	uint64_t in_off;
+	struct stream **streams;    /* by cpu, NULL when unseen */
+	struct stream **heap;
+	uint32_t heap_n;
+	uint32_t n_idle;
+	uint64_t q_bytes;
+	uint32_t q_bufs;
+	struct ebuf *free_list;
+	uint32_t free_n;
+	struct stream *last;        /* stream of the event returned last */
+	uint64_t last_ts;
+	size_t guid_hint;
+	char mark[MAX_MARK];
+};
+
+static struct ebuf *buf_get(struct etl *e, uint32_t size)
+{
+	struct ebuf **pp = &e->free_list;
+	while (*pp) {
+		if ((*pp)->cap >= size) {
+			struct ebuf *b = *pp;
+			*pp = b->next;
+			e->free_n--;
+			b->next = NULL;
+			return b;
+		}
+		pp = &(*pp)->next;
+	}
+	struct ebuf *b = malloc(sizeof(*b) + size);
+	if (!b)
+		return NULL;
+	b->next = NULL;
+	b->cap = size;
+	return b;
+}
+
+static void buf_put(struct etl *e, struct ebuf *b)
+{
+	if (!b)
+		return;
+	if (e->free_n >= FREE_LIST_MAX) {
+		free(b);
+		return;
+	}
+	b->next = e->free_list;
+	e->free_list = b;
+	e->free_n++;
+}
+
+/* ---- record headers ---- */
+
+/*
+ * Parse the record at d[*pos]. @return 1 with *rc filled and *pos moved past
+ * it, 0 at the end of data, -1 when the bytes are not a valid record
+ * (*pos unchanged; the rest of the buffer cannot be trusted).
+ */
+static int rec_next(const uint8_t *d, size_t end, size_t *pos, struct rec *rc)
+{
+	size_t at = *pos;
+	if (at >= end || end - at < 4)
+		return 0;
+	const uint8_t *p = d + at;
+	size_t avail = end - at;
+	uint32_t marker = pt__le32(p);
+	if (marker == 0xFFFFFFFFu)
+		return 0;
+	memset(rc, 0, sizeof(*rc));
+	rc->p = p;
+	size_t size, hdr;
+	if (p[3] == 0x90) {
+		rc->kind = PT_ETL_REC_MESSAGE;
+		size = pt__le16(p);
+		hdr = 8;
+	} else if (p[3] == 0xC0) {
+		uint8_t ht = p[2];
+		switch (ht) {
+		case PT_ETL_HT_SYSTEM32:
+		case PT_ETL_HT_SYSTEM64:
+		case PT_ETL_HT_COMPACT32:
+		case PT_ETL_HT_COMPACT64:
+		case PT_ETL_HT_PERFINFO32:
+		case PT_ETL_HT_PERFINFO64: {
+			if (avail < 0x10)
+				return -1;
+			rc->kernel = true;
+			rc->version = pt__le16(p);
+			size = pt__le16(p + 4);
+			rc->hook = pt__le16(p + 6);
+			if (ht == PT_ETL_HT_SYSTEM32 || ht == PT_ETL_HT_SYSTEM64) {
+				rc->kind = ht == PT_ETL_HT_SYSTEM32 ? PT_ETL_REC_SYSTEM32
+								    : PT_ETL_REC_SYSTEM64;
+				hdr = 0x20;
+			} else if (ht == PT_ETL_HT_COMPACT32 || ht == PT_ETL_HT_COMPACT64) {
+				rc->kind = ht == PT_ETL_HT_COMPACT32 ? PT_ETL_REC_COMPACT32
+								     : PT_ETL_REC_COMPACT64;
+				hdr = 0x18;
+			} else {
+				rc->kind = ht == PT_ETL_HT_PERFINFO32 ? PT_ETL_REC_PERFINFO32
+								      : PT_ETL_REC_PERFINFO64;
+				hdr = 0x10;
+			}
+			rc->ptr64 = ht == PT_ETL_HT_SYSTEM64 || ht == PT_ETL_HT_COMPACT64 ||
+				    ht == PT_ETL_HT_PERFINFO64;
+			if (size < hdr || size > avail)
+				return -1;
+			if (hdr == 0x10) {
+				rc->ts = pt__le64(p + 8);
+			} else {
+				rc->tid = pt__le32(p + 8);
+				rc->pid = pt__le32(p + 0xC);
+				rc->ts = pt__le64(p + 0x10);
+				rc->has_ids = true;
+			}
+			rc->has_ts = true;
+			/* PEBS index and PMC counters sit between header and payload */
+			hdr += ((rc->version & 0x8000) ? 8u : 0u) +
+			       (size_t)((rc->version & 0x0700) >> 8) * 8u;
+			break;
+		}
+		case PT_ETL_HT_FULL32:
+		case PT_ETL_HT_FULL64:
+		case PT_ETL_HT_INSTANCE32:
+		case PT_ETL_HT_INSTANCE64:
+			size = pt__le16(p);
+			hdr = (ht == PT_ETL_HT_FULL32 || ht == PT_ETL_HT_FULL64) ? 0x30 : 0x48;
+			if (ht == PT_ETL_HT_FULL32)
+				rc->kind = PT_ETL_REC_FULL32;
+			else if (ht == PT_ETL_HT_FULL64)
+				rc->kind = PT_ETL_REC_FULL64;
+			else if (ht == PT_ETL_HT_INSTANCE32)
+				rc->kind = PT_ETL_REC_INSTANCE32;
+			else
+				rc->kind = PT_ETL_REC_INSTANCE64;
+			rc->ptr64 = ht == PT_ETL_HT_FULL64 || ht == PT_ETL_HT_INSTANCE64;
+			if (size < hdr || size > avail)
+				return -1;
+			rc->opcode = p[4];
+			rc->tid = pt__le32(p + 8);
+			rc->pid = pt__le32(p + 0xC);
+			rc->has_ids = true;
+			rc->ts = pt__le64(p + 0x10);
+			rc->has_ts = true;
+			rc->guid = p + 0x18;
+			break;
+		case PT_ETL_HT_EVENT32:
+		case PT_ETL_HT_EVENT64: {
+			size = pt__le16(p);
+			hdr = 0x50;
+			rc->kind = ht == PT_ETL_HT_EVENT32 ? PT_ETL_REC_EVENT32 : PT_ETL_REC_EVENT64;
+			rc->ptr64 = ht == PT_ETL_HT_EVENT64;
+			if (size < hdr || size > avail)
+				return -1;
+			rc->tid = pt__le32(p + 8);
+			rc->pid = pt__le32(p + 0xC);
+			rc->has_ids = true;
+			rc->ts = pt__le64(p + 0x10);
+			rc->has_ts = true;
+			rc->guid = p + 0x18;
+			rc->opcode = p[0x2C];
+			if (pt__le16(p + 4) & 1) {
+				/* extended data items: each 8-byte header plus data padded to 8 */
+				size_t x = hdr;
+				for (;;) {
+					if (size - x < 8)
+						return -1;
+					uint16_t link = pt__le16(p + x + 4);
+					size_t dsz = pt__le16(p + x + 6);
+					size_t step = 8 + ((dsz + 7) & ~(size_t)7);
+					if (step > size - x)
+						return -1;
+					x += step;
+					if (!(link & 1))
+						break;
+				}
+				hdr = x;
+			}
+			break;
+		}
+		case PT_ETL_HT_ERROR:
+		case PT_ETL_HT_TIMED:
+		case PT_ETL_HT_WNODE:
+			size = pt__le16(p);
+			hdr = 4;
+			rc->kind = ht == PT_ETL_HT_ERROR   ? PT_ETL_REC_ERROR
+				   : ht == PT_ETL_HT_TIMED ? PT_ETL_REC_TIMED
+							   : PT_ETL_REC_WNODE;
+			break;
+		default:
+			return -1;
+		}
+	} else {
+		return -1;
+	}
+	if (size < hdr || size > avail)
+		return -1;
+	rc->size = size;
+	rc->hdr = hdr;
+	size_t step = (size + 7) & ~(size_t)7;
+	*pos = step >= avail ? end : at + step;
+	return 1;
+}
+
+/* ---- logfile header ---- */
+
+static void utf16_to_utf8(const uint8_t *s, size_t maxunits, char *out, size_t outsz)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < maxunits; i++) {
+		uint32_t c = pt__le16(s + 2 * i);
+		if (c == 0)
+			break;
+		if (c >= 0xD800 && c < 0xDC00 && i + 1 < maxunits) {
+			uint32_t lo = pt__le16(s + 2 * i + 2);
+			if (lo >= 0xDC00 && lo < 0xE000) {
+				c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
+				i++;
+			} else {
+				c = 0xFFFD;
+			}
+		} else if (c >= 0xD800 && c < 0xE000) {
+			c = 0xFFFD;
+		}
+		char tmp[4];
+		size_t n;
+		if (c < 0x80) {
+			tmp[0] = (char)c;
+			n = 1;
+		} else if (c < 0x800) {
+			tmp[0] = (char)(0xC0 | (c >> 6));
+			tmp[1] = (char)(0x80 | (c & 0x3F));
+			n = 2;
+		} else if (c < 0x10000) {
+			tmp[0] = (char)(0xE0 | (c >> 12));
+			tmp[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+			tmp[2] = (char)(0x80 | (c & 0x3F));
+			n = 3;
+		} else {
+			tmp[0] = (char)(0xF0 | (c >> 18));
+			tmp[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+			tmp[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+			tmp[3] = (char)(0x80 | (c & 0x3F));
+			n = 4;
+		}
+		if (o + n + 1 > outsz)
+			break;
+		memcpy(out + o, tmp, n);
+		o += n;
+	}
+	if (outsz)
+		out[o] = '\0';
+}
+
+static int parse_logfile(struct pt_reader *r, struct etl *e, const struct rec *rc,
+			 uint64_t file_off)
+{
+	const uint8_t *p = rc->p + rc->hdr;
+	size_t len = rc->size - rc->hdr;
+	if (len < 0x38)
+		return pt_reader_error_at(r, PT_EFORMAT, file_off,
+					  "logfile header record too short (%zu bytes)", len);
+	struct pt_etl_stats *st = &e->st;
+	st->buffer_size = pt__le32(p);
+	st->version = pt__le32(p + 4);
+	uint32_t build = pt__le32(p + 8);
+	uint32_t ncpu = pt__le32(p + 0xC);
+	int64_t end_ft = (int64_t)pt__le64(p + 0x10);
+	st->logfile_mode = pt__le32(p + 0x20);
+	st->buffers_written = pt__le32(p + 0x24);
+	uint32_t psize = pt__le32(p + 0x2C);
+	st->header_events_lost = pt__le32(p + 0x30);
+	st->cpu_speed_mhz = pt__le32(p + 0x34);
+	if (psize != 4 && psize != 8) {
+		uint32_t guess = rc->ptr64 ? 8 : 4;
+		pt_reader_warn(r, 0, "offset %" PRIu64 ": logfile header PointerSize %u, using %u",
+			       file_off, psize, guess);
+		psize = guess;
+	}
+	size_t base = psize == 8 ? 0xF8 : 0xF0;
+	if (len < base + 0x20)
+		return pt_reader_error_at(r, PT_EFORMAT, file_off,
+					  "logfile header record too short for %u-bit layout "
+					  "(%zu bytes, need %zu)",
+					  psize * 8, len, base + 0x20);
+	uint64_t perf_freq = pt__le64(p + base + 8);
+	int64_t start_ft = (int64_t)pt__le64(p + base + 0x10);
+	uint32_t clock = pt__le32(p + base + 0x18);
+	st->header_buffers_lost = pt__le32(p + base + 0x1C);
+
+	struct pt_trace_meta *m = &r->meta;
+	snprintf(m->os, sizeof(m->os), "Windows %u.%u", st->version & 0xFF,
+		 (st->version >> 8) & 0xFF);
+	m->os_build = build & 0xFFFF;
+	m->num_cpus = ncpu;
+	m->pointer_size = psize;
+	e->ptr_size = psize;
+	uint64_t freq;
+	switch (clock) {
+	case PT_ETL_CLOCK_SYSTEM:
+		m->clock = PT_CLOCK_SYSTEM_TIME;
+		freq = 10000000u;
+		break;
+	case PT_ETL_CLOCK_CYCLES:
+		m->clock = PT_CLOCK_CPU_CYCLES;
+		freq = (uint64_t)st->cpu_speed_mhz * 1000000u;
+		break;
+	default:
+		/* 1 = QPC; other values are not documented, QPC is the default since Vista */
+		if (clock != PT_ETL_CLOCK_QPC)
+			pt_reader_warn(r, 0, "offset %" PRIu64 ": unknown clock type %u, assuming QPC",
+				       file_off, clock);
+		m->clock = PT_CLOCK_QPC;
+		freq = perf_freq;
+		clock = PT_ETL_CLOCK_QPC;
+		break;
+	}
+	if (freq == 0) {
+		pt_reader_warn(r, 0, "offset %" PRIu64 ": clock frequency is 0, timestamps "
+			       "taken as 100 ns units", file_off);
+		freq = 10000000u;
+	}
+	m->perf_freq = freq;
+	pt__etl_clock_init(&e->clk, (int)clock, freq, rc->ts);
+	if (start_ft > 0) {
+		m->has_start_time = true;
+		m->start_unix_ns = pt__filetime_to_unix_ns(start_ft);
+		if (end_ft > start_ft) {
+			uint64_t d = (uint64_t)(end_ft - start_ft);
+			m->end_ns = d > UINT64_MAX / 100 ? UINT64_MAX : d * 100;
+		}
+	}
+	m->lost_known = true;
+	m->events_lost = st->header_events_lost;
+	m->buffers_lost = st->header_buffers_lost;
+	size_t names = base + 0x20;
+	utf16_to_utf8(p + names, (len - names) / 2, m->logger, sizeof(m->logger));
+	return 0;
+}
+
+static void parse_extension(struct etl *e, const struct rec *rc)
+{
+	const uint8_t *p = rc->p + rc->hdr;
+	size_t len = rc->size - rc->hdr;
+	if (len < 32)
+		return;
+	e->st.have_masks = true;
+	for (int i = 0; i < 8; i++)
+		e->st.group_masks[i] = pt__le32(p + 4 * i);
+	if (len >= 36)
+		e->st.kernel_event_version = pt__le32(p + 32);
+}
+
+/* ---- streams and the merge heap ---- */
+
+static bool ev_less(const struct stream *a, const struct stream *b)
+{
+	if (a->ev.ts_ns != b->ev.ts_ns)
+		return a->ev.ts_ns < b->ev.ts_ns;
+	return a->cpu < b->cpu;
+}
+
+static void heap_swap(struct etl *e, uint32_t i, uint32_t j)
+{
+	struct stream *t = e->heap[i];
+	e->heap[i] = e->heap[j];
+	e->heap[j] = t;
+	e->heap[i]->heap_i = i;
+	e->heap[j]->heap_i = j;
+}
+
+static void heap_push(struct etl *e, struct stream *s)
+{
+	uint32_t i = e->heap_n++;
+	e->heap[i] = s;
+	s->heap_i = i;
+	while (i > 0) {
+		uint32_t up = (i - 1) / 2;
+		if (!ev_less(e->heap[i], e->heap[up]))
+			break;
+		heap_swap(e, i, up);
+		i = up;
+	}
+}
+
+static struct stream *heap_pop(struct etl *e)
+{
+	struct stream *top = e->heap[0];
+	e->heap_n--;
+	if (e->heap_n) {
+		e->heap[0] = e->heap[e->heap_n];
+		e->heap[0]->heap_i = 0;
+		uint32_t i = 0;
+		for (;;) {
+			uint32_t l = 2 * i + 1, rr = l + 1, m = i;
+			if (l < e->heap_n && ev_less(e->heap[l], e->heap[m]))
+				m = l;
+			if (rr < e->heap_n && ev_less(e->heap[rr], e->heap[m]))
+				m = rr;
+			if (m == i)
+				break;
+			heap_swap(e, i, m);
+			i = m;
+		}
+	}
+	return top;
+}
+
+static struct stream *stream_get(struct etl *e, uint32_t cpu)
+{
+	if (cpu >= MAX_STREAMS)
+		cpu = MAX_STREAMS - 1;
+	if (e->streams[cpu])
+		return e->streams[cpu];
+	struct stream *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->cpu = cpu;
+	s->idle = true;
+	e->n_idle++;
+	e->streams[cpu] = s;
+	e->st.streams++;
+	return s;
+}
+
+static struct pt_etl_guid_stat *guid_stat(struct etl *e, const uint8_t *g)
+{
+	struct pt_etl_stats *st = &e->st;
+	if (e->guid_hint < st->nguids && !memcmp(st->guids[e->guid_hint].guid, g, 16))
+		return &st->guids[e->guid_hint];
+	for (size_t i = 0; i < st->nguids; i++) {
+		if (!memcmp(st->guids[i].guid, g, 16)) {
+			e->guid_hint = i;
+			return &st->guids[i];
+		}
+	}
+	if (st->nguids >= MAX_GUIDS)
+		return NULL;
+	if ((st->nguids & (st->nguids - 1)) == 0) {
+		size_t ncap = st->nguids ? st->nguids * 2 : 8;
+		struct pt_etl_guid_stat *ng = realloc(st->guids, ncap * sizeof(*ng));
+		if (!ng)
+			return NULL;
+		st->guids = ng;
+	}
+	struct pt_etl_guid_stat *gs = &st->guids[st->nguids];
+	memset(gs, 0, sizeof(*gs));
+	memcpy(gs->guid, g, 16);
+	e->guid_hint = st->nguids++;
+	return gs;
+}
+
+/* Offset for messages: the file offset of a record, or its buffer for decompressed data. */
+static uint64_t rec_off(const struct stream *s, const uint8_t *p)
+{
+	if (s->rd_decoded)
+		return s->cur->off;
+	return s->cur->off + PT_ETL_BUFHDR + (uint64_t)(p - s->rd);
+}
+
+/* Decode a pool alloc/free payload into s->ev. @return 1 event, 0 skipped, <0 error. */
+static int pool_event(struct pt_reader *r, struct etl *e, struct stream *s,
+		      const struct rec *rc, unsigned op)
+{
+	const uint8_t *p = rc->p + rc->hdr;
+	size_t len = rc->size - rc->hdr;
+	bool session = op == 0x21 || op == 0x23;
+	size_t extra = session ? 4 : 0;
+	size_t ps = rc->ptr64 ? 8 : 4;
+	if (len < 8 + 2 * ps + extra) {
+		size_t other = ps == 8 ? 4 : 8;
+		if (len >= 8 + 2 * other + extra) {
+			ps = other;
+		} else {
+			e->st.pool_events_bad++;
+			if (!r->opts.keep_going)
+				return pt_reader_error_at(r, PT_EFORMAT, rec_off(s, rc->p),
+							  "pool event 0x%04x payload is %zu bytes, "
+							  "need %zu",
+							  rc->hook ? rc->hook : 0x0E00 + op, len,
+							  8 + 2 * ps + extra);
+			r->skipped_bad++;
+			return 0;
+		}
+	}
+	struct pt_event *ev = &s->ev;
+	pt_event_init(ev);
+	switch (op) {
+	case 0x20:
+		ev->kind = PT_EV_ALLOC;
+		break;
+	case 0x21:
+		ev->kind = PT_EV_SESSION_ALLOC;
+		break;
+	case 0x22:
+		ev->kind = PT_EV_FREE;
+		break;
+	default:
+		ev->kind = PT_EV_SESSION_FREE;
+		break;
+	}
+	uint32_t type = pt__le32(p);
+	ev->raw_pool_type = type;
+	ev->pool = pt_pool_from_windows(type, &ev->pool_flags);
+	int rcode = pt_tags_intern_u32(r->tags, pt__le32(p + 4), &ev->tag);
+	if (rcode < 0)
+		return pt_reader_error_at(r, rcode, rec_off(s, rc->p), "cannot intern pool tag: %s",
+					  pt_strerror(rcode));
+	if (ps == 8) {
+		ev->size = pt__le64(p + 8);
+		ev->addr = pt__le64(p + 16);
+	} else {
+		ev->size = pt__le32(p + 8);
+		ev->addr = pt__le32(p + 12);
+	}
+	if (session)
+		ev->session_id = pt__le32(p + 8 + 2 * ps);
+	ev->ts_ns = pt__etl_clock_ns(&e->clk, rc->ts);
+	if (rc->has_ids) {
+		ev->pid = rc->pid;
+		ev->tid = rc->tid;
+	}
+	ev->cpu = s->cpu;
+	if (r->meta.pool_tracing < 0)
+		r->meta.pool_tracing = 1;
+	return 1;
+}
+
+/* Walk the active buffer to its next event. @return 1 event in s->ev, 0 buffer done, <0 error. */
+static int walk(struct pt_reader *r, struct etl *e, struct stream *s)
+{
+	struct pt_etl_stats *st = &e->st;
+	struct rec rc;
+	for (;;) {
+		size_t at = s->pos;
+		int k = rec_next(s->rd, s->end, &s->pos, &rc);
+		if (k == 0)
+			return 0;
+		if (k < 0) {
+			st->records_bad++;
+			st->buffers_bad++;
+			uint64_t off = s->rd_decoded ? s->cur->off : s->cur->off + PT_ETL_BUFHDR + at;
+			pt_reader_warn(r, 0, "offset %" PRIu64 ": bad record (marker 0x%08x%s%zu); "
+				       "rest of the buffer at %" PRIu64 " skipped",
+				       off, s->end - at >= 4 ? pt__le32(s->rd + at) : 0,
+				       s->rd_decoded ? ", decompressed byte " : ", byte ",
+				       at + PT_ETL_BUFHDR, s->cur->off);
+			s->pos = s->end;
+			return 0;
+		}
+		st->records++;
+		st->rec_by_type[rc.kind]++;
+		if (rc.kernel) {
+			unsigned group = rc.hook >> 8;
+			st->by_group[group]++;
+			if (group == PT_ETL_GROUP_POOL) {
+				unsigned op = rc.hook & 0xFF;
+				if (op >= 0x20 && op <= 0x2F)
+					st->pool_by_opcode[op - 0x20]++;
+				if (op >= 0x20 && op <= 0x23) {
+					int pr = pool_event(r, e, s, &rc, op);
+					if (pr != 0)
+						return pr;
+				}
+			} else if (rc.hook == PT_ETL_HOOK_MARK || rc.hook == PT_ETL_HOOK_ASYNCMARK) {
+				const uint8_t *p = rc.p + rc.hdr;
+				size_t len = rc.size - rc.hdr;
+				size_t n = 0;
+				while (n < len && p[n])
+					n++;
+				st->marks++;
+				pt_event_init(&s->ev);
+				s->ev.kind = PT_EV_MARKER;
+				s->ev.ts_ns = pt__etl_clock_ns(&e->clk, rc.ts);
+				if (rc.has_ids) {
+					s->ev.pid = rc.pid;
+					s->ev.tid = rc.tid;
+				}
+				s->ev.cpu = s->cpu;
+				s->mark = p;
+				s->mark_len = n;
+				return 1;
+			}
+		} else if (rc.guid) {
+			struct pt_etl_guid_stat *gs = guid_stat(e, rc.guid);
+			if (gs) {
+				int64_t t = pt__etl_clock_sns(&e->clk, rc.ts);
+				if (gs->records++ == 0 || t < gs->first_ns)
+					gs->first_ns = t;
+			} else {
+				st->guids_dropped++;
+			}
+			if ((rc.kind == PT_ETL_REC_FULL32 || rc.kind == PT_ETL_REC_FULL64) &&
+			    !memcmp(rc.guid, pt__etl_pool_guid, 16)) {
+				unsigned op = rc.opcode;
+				if (op >= 0x20 && op <= 0x2F)
+					st->pool_by_opcode[op - 0x20]++;
+				if (op >= 0x20 && op <= 0x23) {
+					int pr = pool_event(r, e, s, &rc, op);
+					if (pr != 0)
+						return pr;
+				}
+			}
+		}
+	}
+}
+
+/* Make s->cur (just taken from the queue) readable. @return 1 ok, 0 skip it, <0 error. */
+static int activate(struct pt_reader *r, struct etl *e, struct stream *s)
+{
+	struct ebuf *b = s->cur;
+	const uint8_t *h = b->data;
+	uint32_t bsize = pt__le32(h + PT_ETL_BUF_SIZE);
+	uint32_t offset = pt__le32(h + PT_ETL_BUF_OFFSET);
+	uint16_t flags = pt__le16(h + PT_ETL_BUF_FLAGS);
+	s->pos = 0;
+	s->rd_decoded = false;
+	if (offset < PT_ETL_BUFHDR) {
+		s->rd = b->data + PT_ETL_BUFHDR;
+		s->end = 0;
+		return 1;
+	}
+	if (!(flags & PT_ETL_BF_COMPRESSED)) {
+		uint32_t lim = offset < bsize ? offset : bsize;
+		if (lim > b->len)
+			lim = b->len;
+		s->rd = b->data + PT_ETL_BUFHDR;
+		s->end = lim - PT_ETL_BUFHDR;
+		return 1;
+	}
+	uint32_t fmt = pt__le32(h + PT_ETL_BUF_STATE) & 0xFFFF;
+	if (fmt == 0)
+		fmt = e->compression;
+	if (fmt != PT_ETL_COMPRESSION_XPRESS)
+		return pt_reader_error_at(r, PT_EUNSUPPORTED, b->off,
+					  "compressed buffer uses compression format %u; only "
+					  "format 3 (LZ77, \"XPRESS\") is supported",
+					  fmt);
+	size_t dlen = offset - PT_ETL_BUFHDR;
+	if (dlen > r->opts.max_decompressed) {
+		e->st.buffers_bad++;
+		pt_reader_warn(r, 0, "offset %" PRIu64 ": compressed buffer would decompress to "
+			       "%zu bytes, over the limit; skipped", b->off, dlen);
+		return 0;
+	}
+	if (s->dec_cap < dlen) {
+		uint8_t *nd = realloc(s->dec, dlen);
+		if (!nd)
+			return PT_ENOMEM;
+		s->dec = nd;
+		s->dec_cap = dlen;
+	}
+	size_t got;
+	int rc = pt__xpress_decompress(b->data + PT_ETL_BUFHDR, b->len - PT_ETL_BUFHDR, s->dec,
+				       dlen, &got);
+	if (rc < 0 || got != dlen) {
+		e->st.buffers_bad++;
+		pt_reader_warn(r, 0, "offset %" PRIu64 ": corrupt compressed buffer (%zu of %zu "
+			       "bytes decoded); skipped", b->off, got, dlen);
+		return 0;
+	}
+	e->st.bytes_data += dlen;
+	s->rd = s->dec;
+	s->end = dlen;
+	s->rd_decoded = true;
+	return 1;
+}
+
+static void set_idle(struct etl *e, struct stream *s)
+{
+	if (!s->idle) {
+		s->idle = true;
+		e->n_idle++;
+	}
+}
+
+/* Move s to its next event (s->has_ev), or leave it idle. @return 0 or <0. */
+static int stream_advance(struct pt_reader *r, struct etl *e, struct stream *s)
+{
+	s->has_ev = false;
+	for (;;) {
+		if (s->cur) {
+			int k = walk(r, e, s);
+			if (k < 0)
+				return k;
+			if (k > 0) {
+				s->has_ev = true;
+				return 0;
+			}
+			buf_put(e, s->cur);
+			s->cur = NULL;
+		}
+		struct ebuf *b = s->q_head;
+		if (!b) {
+			set_idle(e, s);
+			return 0;
+		}
+		s->q_head = b->next;
+		if (!s->q_head)
+			s->q_tail = NULL;
+		b->next = NULL;
+		e->q_bytes -= b->len;
+		e->q_bufs--;
+		s->cur = b;
+		int k = activate(r, e, s);
+		if (k < 0)
+			return k;
+		if (k == 0) {
+			buf_put(e, s->cur);
+			s->cur = NULL;
+		}
+	}
+}
+
+/* Read one buffer from the input into *out. @return 1, 0 at end, <0 error. */
+static int read_buffer(struct pt_reader *r, struct etl *e, struct ebuf **out)
+{
+	uint8_t h[PT_ETL_BUFHDR];
+	*out = NULL;
+	uint64_t off = e->in_off;
+	ssize_t got = pt_input_read_full(r->in, h, sizeof(h));
+	if (got < 0)
+		return pt_reader_error_at(r, (int)got, off, "read error: %s", pt_input_error(r->in));
+	if (got == 0)
+		return 0;
+	if ((size_t)got < sizeof(h)) {
+		e->st.buffers_bad++;
+		pt_reader_warn(r, 0, "offset %" PRIu64 ": file ends inside a buffer header "
+			       "(%zd of 72 bytes)", off, got);
+		e->in_off += (uint64_t)got;
+		return 0;
+	}
+	uint32_t bsize = pt__le32(h + PT_ETL_BUF_SIZE);
+	if (bsize == 0)
+		return 0; /* unused tail of a preallocated file */
+	if (bsize < PT_ETL_BUFHDR) {
+		e->st.buffers_bad++;
+		pt_reader_warn(r, 0, "offset %" PRIu64 ": buffer size %u is smaller than its "
+			       "header; reading stops here", off, bsize);
+		return 0;
+	}
+	if (bsize > r->opts.max_decompressed) {
+		e->st.buffers_bad++;
+		pt_reader_warn(r, 0, "offset %" PRIu64 ": buffer size %u is over the limit; "
+			       "reading stops here", off, bsize);
+		return 0;
+	}
+	struct ebuf *b = buf_get(e, bsize);
+	if (!b)
+		return PT_ENOMEM;
+	memcpy(b->data, h, sizeof(h));
+	ssize_t rest = pt_input_read_full(r->in, b->data + sizeof(h), bsize - sizeof(h));
+	if (rest < 0) {
+		buf_put(e, b);
+		return pt_reader_error_at(r, (int)rest, off, "read error: %s", pt_input_error(r->in));
+	}
+	b->off = off;
+	b->len = (uint32_t)(sizeof(h) + (size_t)rest);
+	b->seq = pt__le64(h + PT_ETL_BUF_SEQ);
+	e->in_off += b->len;
+	struct pt_etl_stats *st = &e->st;
+	st->buffers++;
+	st->bytes_in += b->len;
+	if (b->len < bsize) {
+		st->buffers_bad++;
+		pt_reader_warn(r, 0, "offset %" PRIu64 ": file ends inside a buffer (%u of %u "
+			       "bytes)", off, b->len, bsize);
+		e->eof = true;
+	}
+	uint16_t flags = pt__le16(h + PT_ETL_BUF_FLAGS);
+	if (flags & PT_ETL_BF_COMPRESSED)
+		st->buffers_compressed++;
+	else
+		st->bytes_data += (b->len > PT_ETL_BUFHDR ? b->len - PT_ETL_BUFHDR : 0);
+	if (flags & PT_ETL_BF_EVENTS_LOST) {
+		st->buffers_events_lost++;
+		if (r->meta.events_lost < st->buffers_events_lost)
+			r->meta.events_lost = st->buffers_events_lost;
+	}
+	if (flags & PT_ETL_BF_BUFFER_LOST) {
+		st->buffers_buffer_lost++;
+		if (r->meta.buffers_lost < st->buffers_buffer_lost)
+			r->meta.buffers_lost = st->buffers_buffer_lost;
+	}
+	*out = b;
+	return 1;
+}
+
+static uint32_t buf_cpu(const struct ebuf *b)
+{
+	uint16_t flags = pt__le16(b->data + PT_ETL_BUF_FLAGS);
+	if (flags & PT_ETL_BF_PROC_INDEX)
+		return pt__le16(b->data + PT_ETL_BUF_CTX) & 0x7FF;
+	return b->data[PT_ETL_BUF_CTX];
+}
+
+/* Queue a buffer on its CPU's stream; wake the stream if it was idle. */
+static int enqueue(struct pt_reader *r, struct etl *e, struct ebuf *b)
+{
+	struct stream *s = stream_get(e, buf_cpu(b));
+	if (!s) {
+		buf_put(e, b);
+		return PT_ENOMEM;
+	}
+	if (!s->q_tail || b->seq >= s->q_tail->seq) {
+		if (s->q_tail)
+			s->q_tail->next = b;
+		else
+			s->q_head = b;
+		s->q_tail = b;
+	} else {
+		struct ebuf **pp = &s->q_head;
+		while (*pp && (*pp)->seq <= b->seq)
+			pp = &(*pp)->next;
+		b->next = *pp;
+		*pp = b;
+	}
+	e->q_bytes += b->len;
+	e->q_bufs++;
+	if (e->q_bytes > e->st.window_peak_bytes)
+		e->st.window_peak_bytes = e->q_bytes;
+	if (e->q_bufs > e->st.window_peak_buffers)
+		e->st.window_peak_buffers = e->q_bufs;
+	if (s->idle) {
+		s->idle = false;
+		e->n_idle--;
+		int rc = stream_advance(r, e, s);
+		if (rc < 0)
+			return rc;
+		if (s->has_ev)
+			heap_push(e, s);
+	}
+	return 0;
+}
+
+/* ---- ops ---- */
+
+static int etl_probe(const uint8_t *h, size_t len)
+{
+	if (len < PT_ETL_BUFHDR + 0x20)
+		return 0;
+	uint32_t bsize = pt__le32(h + PT_ETL_BUF_SIZE);
+	uint32_t offset = pt__le32(h + PT_ETL_BUF_OFFSET);
+	if (pt__le16(h + PT_ETL_BUF_TYPE) != PT_ETL_BT_HEADER)
+		return 0;
+	if (bsize < PT_ETL_BUFHDR + 0x20 || offset < PT_ETL_BUFHDR + 0x20 || offset > bsize)
+		return 0;
+	uint32_t marker = pt__le32(h + PT_ETL_BUFHDR);
+	if (marker != PT_ETL_MARKER_LOGFILE64 && marker != PT_ETL_MARKER_LOGFILE32)
+		return 0;
+	if (pt__le16(h + PT_ETL_BUFHDR + 6) != PT_ETL_HOOK_LOGFILE)
+		return 0;
+	return 95;
+}
+
+static void etl_close(struct pt_reader *r)
+{
+	struct etl *e = r->priv;
+	if (!e)
+		return;
+	if (e->streams) {
+		for (uint32_t i = 0; i < MAX_STREAMS; i++) {
+			struct stream *s = e->streams[i];
+			if (!s)
+				continue;
+			struct ebuf *b = s->q_head;
+			while (b) {
+				struct ebuf *n = b->next;
+				free(b);
+				b = n;
+			}
+			free(s->cur);
+			free(s->dec);
+			free(s);
+		}
+	}
+	struct ebuf *b = e->free_list;
+	while (b) {
+		struct ebuf *n = b->next;
+		free(b);
+		b = n;
+	}
+	free(e->streams);
+	free(e->heap);
+	free(e->st.guids);
+	free(e);
+	r->priv = NULL;
+}
+
+static int etl_open(struct pt_reader *r)
+{
+	struct etl *e = calloc(1, sizeof(*e));
+	if (!e)
+		return PT_ENOMEM;
+	r->priv = e;
+	e->streams = calloc(MAX_STREAMS, sizeof(*e->streams));
+	e->heap = calloc(MAX_STREAMS, sizeof(*e->heap));
+	if (!e->streams || !e->heap)
+		return PT_ENOMEM;
+	r->meta.pool_tracing = -1;
+
+	struct ebuf *b;
+	int rc = read_buffer(r, e, &b);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return pt_reader_error_at(r, PT_EFORMAT, 0, "no ETL header buffer");
+	const uint8_t *h = b->data;
+	uint32_t offset = pt__le32(h + PT_ETL_BUF_OFFSET);
+	uint32_t bsize = pt__le32(h + PT_ETL_BUF_SIZE);
+	if (pt__le16(h + PT_ETL_BUF_TYPE) != PT_ETL_BT_HEADER ||
+	    (pt__le16(h + PT_ETL_BUF_FLAGS) & PT_ETL_BF_COMPRESSED)) {
+		buf_put(e, b);
+		return pt_reader_error_at(r, PT_EFORMAT, 0,
+					  "first buffer is not an uncompressed ETL header buffer");
+	}
+	e->compression = pt__le32(h + PT_ETL_BUF_STATE) & 0xFFFF;
+	e->st.compression_format = e->compression;
+	size_t end = offset < bsize ? offset : bsize;
+	if (end > b->len)
+		end = b->len;
+	end = end > PT_ETL_BUFHDR ? end - PT_ETL_BUFHDR : 0;
+	const uint8_t *d = b->data + PT_ETL_BUFHDR;
+	size_t pos = 0;
+	struct rec rec;
+	int k = rec_next(d, end, &pos, &rec);
+	if (k <= 0 || !rec.kernel || rec.hook != PT_ETL_HOOK_LOGFILE ||
+	    (rec.kind != PT_ETL_REC_SYSTEM32 && rec.kind != PT_ETL_REC_SYSTEM64)) {
+		buf_put(e, b);
+		return pt_reader_error_at(r, PT_EFORMAT, PT_ETL_BUFHDR,
+					  "first record is not a logfile header");
+	}
+	rc = parse_logfile(r, e, &rec, PT_ETL_BUFHDR);
+	if (rc < 0) {
+		buf_put(e, b);
+		return rc;
+	}
+	while ((k = rec_next(d, end, &pos, &rec)) > 0) {
+		if (rec.kernel && (rec.hook == PT_ETL_HOOK_EXTENSION ||
+				   rec.hook == PT_ETL_HOOK_END_EXTENSION))
+			parse_extension(e, &rec);
+	}
+	if (e->st.have_masks)
+		r->meta.pool_tracing = (e->st.group_masks[PT_ETL_PERF_POOL_MASK_INDEX] &
+					PT_ETL_PERF_POOL_BIT) ? 1 : 0;
+	/* every CPU the header announces must show up before the merge trusts its order */
+	uint32_t ncpu = r->meta.num_cpus < MAX_STREAMS ? r->meta.num_cpus : MAX_STREAMS;
+	for (uint32_t i = 0; i < ncpu; i++)
+		if (!stream_get(e, i))
+			return PT_ENOMEM;
+	return enqueue(r, e, b);
+}
+
+static int etl_next(struct pt_reader *r, struct pt_event *ev)
+{
+	struct etl *e = r->priv;
+	int rc;
+	if (e->last) {
+		struct stream *s = e->last;
+		e->last = NULL;
+		rc = stream_advance(r, e, s);
+		if (rc < 0)
+			return rc;
+		if (s->has_ev)
+			heap_push(e, s);
+	}
+	while (!e->eof && (e->n_idle > 0 || e->heap_n == 0) && e->q_bytes < WINDOW_BYTES) {
+		struct ebuf *b;
+		rc = read_buffer(r, e, &b);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			e->eof = true;
+			break;
+		}
+		rc = enqueue(r, e, b);
+		if (rc < 0)
+			return rc;
+	}
+	if (e->heap_n == 0)
+		return 0;
+	struct stream *s = heap_pop(e);
+	*ev = s->ev;
+	if (ev->kind == PT_EV_MARKER) {
+		size_t n = s->mark_len < MAX_MARK - 1 ? s->mark_len : MAX_MARK - 1;
+		memcpy(e->mark, s->mark, n);
+		e->mark[n] = '\0';
+		ev->marker = e->mark;
+	}
+	if (ev->ts_ns < e->last_ts)
+		e->st.merge_backwards++;
+	else
+		e->last_ts = ev->ts_ns;
+	e->last = s;
+	return 1;
+}
+
+const struct pt_etl_stats *pt__etl_stats(const struct pt_reader *r)
+{
+	if (!r || r->ops != &pt_reader_etl || !r->priv)
+		return NULL;
+	return &((const struct etl *)r->priv)->st;
+}
+
+/* ---- describe ---- */
+
+static const char *pool_op_name(unsigned i)
+{
+	static const char *const names[16] = {
+		"alloc", "session_alloc", "free", "session_free", "add_pool_page",
+		"add_pool_page_session", "big_pool_page", "big_pool_page_session",
+		"poolsnap_dc_start", "poolsnap_dc_end", "bigpoolsnap_dc_start",
+		"bigpoolsnap_dc_end", "poolsnap_session_dc_start", "poolsnap_session_dc_end",
+		"sessionbigpoolsnap_dc_start", "sessionbigpoolsnap_dc_end",
+	};
+	return i < 16 ? names[i] : "?";
+}
+
+static int describe_text(const struct etl *e, FILE *out)
+{
+	const struct pt_etl_stats *st = &e->st;
+	fprintf(out, "  buffers: %" PRIu64 " (%" PRIu64 " compressed", st->buffers,
+		st->buffers_compressed);
+	if (st->buffers_compressed)
+		fprintf(out, ", format %u", st->compression_format);
+	fprintf(out, "; header says %u written)\n", st->buffers_written);
+	fprintf(out, "  buffer size: %u\n", st->buffer_size);
+	fprintf(out, "  log file mode: 0x%08x\n", st->logfile_mode);
+	fprintf(out, "  bytes: %" PRIu64 " on disk, %" PRIu64 " of records\n", st->bytes_in,
+		st->bytes_data);
+	fprintf(out, "  buffers flagged events-lost: %" PRIu64 ", buffer-lost: %" PRIu64 "\n",
+		st->buffers_events_lost, st->buffers_buffer_lost);
+	if (st->buffers_bad || st->records_bad)
+		fprintf(out, "  damaged: %" PRIu64 " buffers, %" PRIu64 " bad records\n",
+			st->buffers_bad, st->records_bad);
+	fprintf(out, "  records: %" PRIu64 "\n", st->records);
+	for (int k = 0; k < PT_ETL_REC_COUNT_; k++)
+		if (st->rec_by_type[k])
+			fprintf(out, "    %-16s %" PRIu64 "\n", pt__etl_rec_name((enum pt_etl_rec)k),
+				st->rec_by_type[k]);
+	fprintf(out, "  kernel groups:\n");
+	for (unsigned g = 0; g < 256; g++) {
+		if (!st->by_group[g])
+			continue;
+		const char *n = pt__etl_group_name(g);
+		char tmp[16];
+		if (!n) {
+			snprintf(tmp, sizeof(tmp), "0x%02x", g);
+			n = tmp;
+		}
+		fprintf(out, "    %-16s %" PRIu64 "\n", n, st->by_group[g]);
+	}
+	fprintf(out, "  providers:\n");
+	for (size_t i = 0; i < st->nguids; i++) {
+		char g[40];
+		pt__etl_guid_format(st->guids[i].guid, g, sizeof(g));
+		fprintf(out, "    %s %" PRIu64 " (first at %.3f ms)\n", g, st->guids[i].records,
+			(double)st->guids[i].first_ns / 1e6);
+	}
+	if (st->guids_dropped)
+		fprintf(out, "    (other providers) %" PRIu64 "\n", st->guids_dropped);
+	fprintf(out, "  pool events by opcode:\n");
+	for (unsigned i = 0; i < 16; i++)
+		if (st->pool_by_opcode[i])
+			fprintf(out, "    0x%02x %-28s %" PRIu64 "\n", 0x20 + i, pool_op_name(i),
+				st->pool_by_opcode[i]);
+	if (st->pool_events_bad)
+		fprintf(out, "    bad payloads: %" PRIu64 "\n", st->pool_events_bad);
+	fprintf(out, "  marks: %" PRIu64 "\n", st->marks);
+	if (st->have_masks) {
+		fprintf(out, "  group masks:");
+		for (int i = 0; i < 8; i++)
+			fprintf(out, " %08x", st->group_masks[i]);
+		fputc('\n', out);
+	} else {
+		fprintf(out, "  group masks: not recorded\n");
+	}
+	fprintf(out, "  cpu streams: %u, merge window peak: %u buffers / %" PRIu64
+		" bytes, out of order: %" PRIu64 "\n",
+		st->streams, st->window_peak_buffers, st->window_peak_bytes, st->merge_backwards);
+	return ferror(out) ? PT_EIO : 0;
+}
+
+static int describe_json(const struct etl *e, FILE *out)
+{
+	const struct pt_etl_stats *st = &e->st;
+	fprintf(out, "{\"buffers\": %" PRIu64 ", \"buffers_compressed\": %" PRIu64
+		", \"compression_format\": %u, \"buffers_written_header\": %u"
+		", \"buffer_size\": %u, \"log_file_mode\": %u"
+		", \"bytes_on_disk\": %" PRIu64 ", \"bytes_records\": %" PRIu64
+		", \"buffers_events_lost\": %" PRIu64 ", \"buffers_buffer_lost\": %" PRIu64
+		", \"buffers_bad\": %" PRIu64 ", \"records_bad\": %" PRIu64
+		", \"records\": %" PRIu64 ", \"records_by_type\": {",
+		st->buffers, st->buffers_compressed, st->compression_format, st->buffers_written,
+		st->buffer_size, st->logfile_mode, st->bytes_in, st->bytes_data,
+		st->buffers_events_lost, st->buffers_buffer_lost, st->buffers_bad, st->records_bad,
+		st->records);
+	const char *sep = "";
+	for (int k = 0; k < PT_ETL_REC_COUNT_; k++) {
+		if (!st->rec_by_type[k])
+			continue;
+		fprintf(out, "%s\"%s\": %" PRIu64, sep, pt__etl_rec_name((enum pt_etl_rec)k),
+			st->rec_by_type[k]);
+		sep = ", ";
+	}
+	fprintf(out, "}, \"kernel_groups\": {");
+	sep = "";
+	for (unsigned g = 0; g < 256; g++) {
+		if (!st->by_group[g])
+			continue;
+		const char *n = pt__etl_group_name(g);
+		if (n)
+			fprintf(out, "%s\"%s\": %" PRIu64, sep, n, st->by_group[g]);
+		else
+			fprintf(out, "%s\"0x%02x\": %" PRIu64, sep, g, st->by_group[g]);
+		sep = ", ";
+	}
+	fprintf(out, "}, \"providers\": [");
+	for (size_t i = 0; i < st->nguids; i++) {
+		char g[40];
+		pt__etl_guid_format(st->guids[i].guid, g, sizeof(g));
+		fprintf(out, "%s{\"guid\": \"%s\", \"records\": %" PRIu64 ", \"first_ns\": %" PRId64
+			"}", i ? ", " : "", g, st->guids[i].records, st->guids[i].first_ns);
+	}
+	fprintf(out, "], \"providers_dropped\": %" PRIu64 ", \"pool_by_opcode\": {",
+		st->guids_dropped);
+	sep = "";
+	for (unsigned i = 0; i < 16; i++) {
+		if (!st->pool_by_opcode[i])
+			continue;
+		fprintf(out, "%s\"%s\": %" PRIu64, sep, pool_op_name(i), st->pool_by_opcode[i]);
+		sep = ", ";
+	}
+	fprintf(out, "}, \"pool_events_bad\": %" PRIu64 ", \"marks\": %" PRIu64, st->pool_events_bad,
+		st->marks);
+	if (st->have_masks) {
+		fprintf(out, ", \"group_masks\": [");
+		for (int i = 0; i < 8; i++)
+			fprintf(out, "%s%u", i ? ", " : "", st->group_masks[i]);
+		fprintf(out, "]");
+	} else {
+		fprintf(out, ", \"group_masks\": null");
+	}
+	fprintf(out, ", \"cpu_streams\": %u, \"window_peak_buffers\": %u, \"window_peak_bytes\": %"
+		PRIu64 ", \"merge_out_of_order\": %" PRIu64 "}",
+		st->streams, st->window_peak_buffers, st->window_peak_bytes, st->merge_backwards);
+	return ferror(out) ? PT_EIO : 0;
+}
+
+static int etl_describe(struct pt_reader *r, FILE *out, bool json)
+{
+	const struct etl *e = r->priv;
+	if (!e)
+		return PT_ESTATE;
+	return json ? describe_json(e, out) : describe_text(e, out);
+}
+
+const struct pt_reader_ops pt_reader_etl = {
+	.name = "etl",
+	.description = "Windows Event Trace Log (.etl), plain or XPRESS-compressed, read directly",
+	.probe = etl_probe,
+	.open = etl_open,
+	.next = etl_next,
+	.close = etl_close,
+	.describe = etl_describe,
+};
