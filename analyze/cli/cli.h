@@ -17,5 +17,6 @@ struct pt_cmd {
 extern const struct pt_cmd pt_cmd_report;
 extern const struct pt_cmd pt_cmd_formats;
 extern const struct pt_cmd pt_cmd_convert;
+extern const struct pt_cmd pt_cmd_info;
 
 #endif

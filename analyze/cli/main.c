@@ -6,8 +6,6 @@
 #include "cli.h"
 #include "pooltrace/pooltrace.h"
 
-extern const struct pt_cmd pt_cmd_info;
-
 static const struct pt_cmd *const commands[] = {
 	&pt_cmd_report,
 	&pt_cmd_formats,
