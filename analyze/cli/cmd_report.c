@@ -20,10 +20,12 @@ enum {
 	OPT_LIMIT,
 	OPT_FAIL_ON,
 	OPT_COLOR,
+	OPT_TAG_FILE,
+	OPT_CSV_KIND,
 };
 
 static const struct pt_opt report_opts[] = {
-	{"format", 'f', "FMT", OPT_FORMAT, "text", "output format: text, json"},
+	{"format", 'f', "FMT", OPT_FORMAT, "text", "output format: text, md, html, csv, json"},
 	{"json", 0, NULL, OPT_JSON, NULL, "same as --format json"},
 	{"output", 'o', "FILE", OPT_OUTPUT, "standard output",
 	 "write the report to FILE (written to a temporary file, then renamed)"},
@@ -39,8 +41,14 @@ static const struct pt_opt report_opts[] = {
 	{"fail-on", 0, "LEVEL", OPT_FAIL_ON, "leak",
 	 "exit 1 when a tag is judged at least LEVEL: leak, suspect or never"},
 	{"color", 0, "WHEN", OPT_COLOR, "auto", "colour: auto (a terminal without NO_COLOR), always, never"},
+	{"tag-file", 'g', "FILE", OPT_TAG_FILE, "none",
+	 "pooltag.txt-style tag to driver list for the Mapped_Driver column (repeatable; later files add to earlier ones)"},
+	{"csv-kind", 0, "KIND", OPT_CSV_KIND, "summary",
+	 "CSV content: summary (one row per tag) or series (per-tag time series, long format)"},
 	{NULL, 0, NULL, 0, NULL, NULL},
 };
+
+#define MAX_TAG_FILES 32
 
 struct report_args {
 	const char *format;
@@ -48,6 +56,8 @@ struct report_args {
 	struct pt_report_opts ro;
 	int fail_on; /* PT_VERDICT_LEAK, PT_VERDICT_SUSPECT, or -1 never */
 	int color;   /* -1 auto, 0 never, 1 always */
+	const char *tag_files[MAX_TAG_FILES];
+	size_t ntag_files;
 };
 
 static int on_opt(void *ctx, int id, const char *arg)
@@ -138,6 +148,23 @@ static int on_opt(void *ctx, int id, const char *arg)
 			return PT_EUSAGE;
 		}
 		return 0;
+	case OPT_TAG_FILE:
+		if (a->ntag_files == MAX_TAG_FILES) {
+			fprintf(stderr, "pooltrace report: at most %d --tag-file options\n", MAX_TAG_FILES);
+			return PT_EUSAGE;
+		}
+		a->tag_files[a->ntag_files++] = arg;
+		return 0;
+	case OPT_CSV_KIND:
+		if (!strcmp(arg, "summary"))
+			a->ro.csv_series = false;
+		else if (!strcmp(arg, "series"))
+			a->ro.csv_series = true;
+		else {
+			fprintf(stderr, "pooltrace report: --csv-kind takes summary or series, not '%s'\n", arg);
+			return PT_EUSAGE;
+		}
+		return 0;
 	default:
 		return PT_EUSAGE;
 	}
@@ -167,6 +194,7 @@ static int run(int argc, char **argv)
 	size_t *rows = NULL;
 	char *cmdline = NULL;
 	char err[600];
+	struct pt_tagmap *tagmap = NULL;
 
 	memset(&l, 0, sizeof(l));
 	memset(&of, 0, sizeof(of));
@@ -186,10 +214,31 @@ static int run(int argc, char **argv)
 		return PT_EXIT_USAGE;
 	}
 	const char *path = argv[optind_];
+	if (a.ntag_files) {
+		tagmap = pt_tagmap_new();
+		if (!tagmap) {
+			fprintf(stderr, "pooltrace: out of memory\n");
+			return PT_EXIT_USAGE;
+		}
+		for (size_t i = 0; i < a.ntag_files; i++) {
+			if (pt_tagmap_load_file(tagmap, a.tag_files[i], err, sizeof(err)) < 0) {
+				fprintf(stderr, "pooltrace: %s\n", err);
+				pt_tagmap_free(tagmap);
+				return PT_EXIT_USAGE;
+			}
+		}
+		struct pt_tagmap_stats ts;
+		pt_tagmap_stats(tagmap, &ts);
+		if (ts.skipped && !common.quiet)
+			fprintf(stderr, "pooltrace: tag files: %zu entries, %zu irregular lines (%zu unreadable, skipped)\n",
+				ts.entries, ts.irregular, ts.skipped);
+	}
 	common.rpopts.has_at = a.ro.has_at; /* the replay records the table at --at exactly */
 	common.rpopts.at_ns = a.ro.at_ns;
-	if (pt_cli_load(path, &common, &l) < 0)
+	if (pt_cli_load(path, &common, &l) < 0) {
+		pt_tagmap_free(tagmap);
 		return PT_EXIT_USAGE;
+	}
 
 	if (pt_outfile_open(&of, a.output, path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pooltrace: %s\n", err);
@@ -220,6 +269,7 @@ static int run(int argc, char **argv)
 		.reader_skipped_bad = l.reader->skipped_bad,
 		.reader_skipped_other = l.reader->skipped_other,
 		.reader_warnings = l.reader->warnings,
+		.tagmap = tagmap,
 	};
 	rc = pt_reporter_find(a.format)->write(&rep, of.fp);
 	if (rc < 0) {
@@ -242,6 +292,7 @@ static int run(int argc, char **argv)
 out:
 	free(rows);
 	free(cmdline);
+	pt_tagmap_free(tagmap);
 	pt_loaded_release(&l);
 	return ret;
 }

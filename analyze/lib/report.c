@@ -330,3 +330,98 @@ char *pt_format_bytes(uint64_t bytes, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "%.1f %s", v, units[u]);
 	return buf;
 }
+
+int pt_md_escape(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	for (; *p; p++) {
+		switch (*p) {
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '\\': case '`': case '*': case '_': case '[': case ']': case '{': case '}':
+		case '#': case '|': case '!': case '~': case '$':
+			fputc('\\', out);
+			fputc(*p, out);
+			break;
+		case '\n': case '\r': case '\t':
+			fputc(' ', out);
+			break;
+		default:
+			if (*p >= 0x80) {
+				size_t n = utf8_len(p);
+				if (n) {
+					fwrite(p, 1, n, out);
+					p += n - 1;
+				} else {
+					fprintf(out, "\\\\x%02x", *p);
+				}
+			} else if (*p < 0x20 || *p == 0x7f) {
+				fprintf(out, "\\\\x%02x", *p);
+			} else {
+				fputc(*p, out);
+			}
+		}
+	}
+	return ferror(out) ? PT_EIO : 0;
+}
+
+const struct pt_tagmap_entry *pt_report_mapping(const struct pt_report *rep, size_t stat)
+{
+	size_t ns, len;
+	if (!rep->tagmap)
+		return NULL;
+	const struct pt_tagstat *st = pt_replay_stats(rep->rp, &ns);
+	if (stat >= ns)
+		return NULL;
+	const uint8_t *b = pt_tags_bytes(rep->tags, st[stat].tag, &len);
+	return b ? pt_tagmap_lookup(rep->tagmap, b, len) : NULL;
+}
+
+size_t pt_report_chart_set(const struct pt_report *rep, size_t *out, size_t max)
+{
+	size_t ns, k = 0;
+	const struct pt_tagstat *st = pt_replay_stats(rep->rp, &ns);
+	if (!max)
+		return 0;
+	/* flagged first: leaks then suspects, by score */
+	for (int pass = PT_VERDICT_LEAK; pass >= PT_VERDICT_SUSPECT && rep->verdicts; pass--) {
+		size_t first = k;
+		for (size_t s = 0; s < ns && k < max; s++)
+			if ((int)rep->verdicts[s].verdict == pass)
+				out[k++] = s;
+		for (size_t i = first + 1; i < k; i++) { /* insertion sort, score descending */
+			size_t v = out[i], j = i;
+			while (j > first && rep->verdicts[out[j - 1]].score < rep->verdicts[v].score)
+				out[j] = out[j - 1], j--;
+			out[j] = v;
+		}
+	}
+	/* then the largest of the rest by peak bytes */
+	while (k < max) {
+		size_t best = ns;
+		for (size_t s = 0; s < ns; s++) {
+			if (rep->verdicts && rep->verdicts[s].verdict != PT_VERDICT_OK)
+				continue;
+			if (!st[s].peak_bytes)
+				continue;
+			bool taken = false;
+			for (size_t i = 0; i < k && !taken; i++)
+				taken = out[i] == s;
+			if (taken)
+				continue;
+			if (best == ns || st[s].peak_bytes > st[best].peak_bytes)
+				best = s;
+		}
+		if (best == ns)
+			break;
+		out[k++] = best;
+	}
+	return k;
+}

@@ -9,6 +9,7 @@
 #include "pooltrace/reader.h"
 #include "pooltrace/replay.h"
 #include "pooltrace/report.h"
+#include "pooltrace/tagmap.h"
 #include "pooltrace/tags.h"
 #include "pooltrace/util.h"
 #include "pooltrace/verdict.h"

@@ -10,6 +10,7 @@
 
 #include "pooltrace/event.h"
 #include "pooltrace/replay.h"
+#include "pooltrace/tagmap.h"
 #include "pooltrace/verdict.h"
 
 #ifdef __cplusplus
@@ -46,6 +47,7 @@ struct pt_report_opts {
 	bool color;               /* ANSI colour (text reporter) */
 	const char *command_line; /* how the report was produced, for the record */
 	const char *input_name;
+	bool csv_series;          /* csv reporter: time series instead of the per-tag summary */
 };
 
 /* Everything a reporter needs, assembled by the caller. */
@@ -104,6 +106,23 @@ int pt_json_string(FILE *out, const char *s);
 int pt_html_escape(FILE *out, const char *s);
 /** pt_csv_field() - one RFC 4180 field (quoted when needed). */
 int pt_csv_field(FILE *out, const char *s);
+
+/** pt_md_escape() - text safe in a Markdown table cell (| \\ ` * _ [ ] < > # and friends escaped, newlines as spaces). */
+int pt_md_escape(FILE *out, const char *s);
+
+/**
+ * pt_report_mapping() - the tag map entry for one stat index; NULL without
+ * a tag map or when the tag is not in it.
+ */
+const struct pt_tagmap_entry *pt_report_mapping(const struct pt_report *rep, size_t stat);
+
+/**
+ * pt_report_chart_set() - the entries worth a chart: leaks, then suspects
+ * (highest score first), then the largest others by peak outstanding bytes,
+ * at most @max in all; entries that never held bytes are left out.
+ * @out: at least @max elements. @return: how many were written.
+ */
+size_t pt_report_chart_set(const struct pt_report *rep, size_t *out, size_t max);
 
 /** pt_format_time() - "12.345 s" style time since trace start into buf. @return buf. */
 char *pt_format_time(uint64_t ns, char *buf, size_t bufsz);

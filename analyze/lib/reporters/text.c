@@ -107,11 +107,12 @@ static void print_table(const struct pt_report *rep, FILE *out)
 		fprintf(out, "; ( ) = change over the previous %s", pt_format_time(dns, tb, sizeof(tb)));
 	fputs("\n\n", out);
 	if (o->deltas)
-		fprintf(out, " %-6s %-7s %12s %8s %12s %8s %10s %14s %10s %9s\n", "Tag", "Type",
+		fprintf(out, " %-6s %-7s %12s %8s %12s %8s %10s %14s %10s %9s", "Tag", "Type",
 			"Allocs", "( )", "Frees", "( )", "Diff", "Bytes", "( )", "Per Alloc");
 	else
-		fprintf(out, " %-6s %-7s %12s %12s %10s %14s %9s\n", "Tag", "Type", "Allocs", "Frees",
+		fprintf(out, " %-6s %-7s %12s %12s %10s %14s %9s", "Tag", "Type", "Allocs", "Frees",
 			"Diff", "Bytes", "Per Alloc");
+	fputs(rep->tagmap ? "   Mapped_Driver\n" : "\n", out);
 	struct pt_counts tot = {0, 0, 0, 0};
 	for (size_t i = 0; i < rep->nrows; i++) {
 		size_t s = rep->rows[i];
@@ -133,17 +134,22 @@ static void print_table(const struct pt_report *rep, FILE *out)
 				memset(&p, 0, sizeof(p));
 			fprintf(out,
 				"%s %-6s %-7s %12" PRIu64 " (%6" PRIu64 ") %12" PRIu64 " (%6" PRIu64
-				") %10" PRId64 " %14" PRIu64 " (%8" PRId64 ") %9" PRIu64 "%s\n",
+				") %10" PRId64 " %14" PRIu64 " (%8" PRId64 ") %9" PRIu64 "%s",
 				on, tag, pt_pool_name(st[s].pool), c.allocs, c.allocs - p.allocs, c.frees,
 				c.frees - p.frees, pt_counts_diff(&c), c.bytes,
 				(int64_t)c.bytes - (int64_t)p.bytes, pt_per_alloc(&c), off);
 		} else {
 			fprintf(out,
 				"%s %-6s %-7s %12" PRIu64 " %12" PRIu64 " %10" PRId64 " %14" PRIu64
-				" %9" PRIu64 "%s\n",
+				" %9" PRIu64 "%s",
 				on, tag, pt_pool_name(st[s].pool), c.allocs, c.frees, pt_counts_diff(&c),
 				c.bytes, pt_per_alloc(&c), off);
 		}
+		if (rep->tagmap) {
+			char md[PT_MAPPED_MAX];
+			fprintf(out, "   %s", pt_tagmap_mapped_driver(pt_report_mapping(rep, s), md, sizeof(md)));
+		}
+		fputc('\n', out);
 	}
 	if (o->totals)
 		fprintf(out, " %-6s %-7s %12" PRIu64 " %12" PRIu64 " %10" PRId64 " %14" PRIu64 "\n",
@@ -178,6 +184,12 @@ static void print_verdicts(const struct pt_report *rep, FILE *out)
 				pt_format_bytes(v->at_wend.bytes, b1, sizeof(b1)),
 				pt_format_bytes(v->at_end.bytes, b2, sizeof(b2)),
 				v->drained * 100.0);
+			const struct pt_tagmap_entry *me = pt_report_mapping(rep, s);
+			if (me) {
+				char md[PT_MAPPED_MAX];
+				fprintf(out, "                        driver: %s\n",
+					pt_tagmap_mapped_driver(me, md, sizeof(md)));
+			}
 		}
 	}
 	for (size_t s = 0; s < ns; s++) {
