@@ -99,12 +99,13 @@ def xperf_sample():
     pending = []  # (free_ts, addr, proc)
     ts = 1000
     while ts < end_us:
-        ts += rnd.randint(40_000, 90_000)
+        ts += rnd.randint(100_000, 220_000)
         if ts >= end_us:
             break
-        tag, ptype, size = rnd.choice(busy)
-        a = alloc(ts, tag, ptype, size, rnd.choice(procs))
-        pending.append((ts + rnd.randint(1_000, 400_000), a, rnd.choice(procs)))
+        if ts < end_us - 500_000:
+            tag, ptype, size = rnd.choice(busy)
+            a = alloc(ts, tag, ptype, size, rnd.choice(procs))
+            pending.append((ts + rnd.randint(1_000, 400_000), a, rnd.choice(procs)))
         if wstart <= ts < wend:
             # the leak: a 256-byte NonPagedPoolNx block per request, never freed
             if rnd.random() < 0.6:
@@ -114,7 +115,7 @@ def xperf_sample():
             pending.append((wend + rnd.randint(1_000_000, 10_000_000), a, procs[0]))
         if rnd.random() < 0.1:
             a = alloc(ts + 43, "Gh05", 33, 1024, procs[3], sess=1)
-            pending.append((ts + rnd.randint(5_000, 300_000), a, procs[3]))
+            pending.append((min(ts + rnd.randint(5_000, 300_000), end_us - 1000), a, procs[3]))
     for fts, a, proc in pending:
         if fts < end_us:
             free(fts, a, proc)
@@ -126,8 +127,117 @@ def xperf_sample():
     write("xperf-pool.txt", "\n".join(lines) + "\n")
 
 
+# ---------------------------------------------------------------- ftrace text
+def ftrace_sample():
+    rnd = random.Random(7)
+    procs = [("bash", 2211), ("kworker/u8:3", 187), ("demo-load", 4410), ("sshd", 905), ("<idle>", 0)]
+    live = {}
+    used = set()
+    lines = []
+    t0 = 5120.000000
+
+    def ptr():
+        while True:
+            p = rnd.getrandbits(32) & ~0x3F
+            if p and p not in used:
+                used.add(p)
+                return "%016x" % p
+
+    def emit(ts, proc, ev, payload):
+        comm, pid = proc
+        cpu = rnd.randint(0, 3)
+        flags = rnd.choice([".....", "d..1.", "..s1.", "...1."])
+        lines.append((ts, "%16s-%-7d [%03d] %s %12.6f: %s: %s" % (comm, pid, cpu, flags, t0 + ts, ev, payload)))
+
+    def kmalloc(ts, proc, site, req, alloc, gfp="GFP_KERNEL"):
+        p = ptr()
+        live[p] = ("kmalloc", site)
+        emit(ts, proc, "kmalloc", "call_site=%s ptr=%s bytes_req=%d bytes_alloc=%d gfp_flags=%s node=-1 accounted=false" % (site, p, req, alloc, gfp))
+        return p
+
+    def cache_alloc(ts, proc, site, cache, req, alloc, gfp="GFP_KERNEL"):
+        p = ptr()
+        live[p] = ("cache", cache)
+        emit(ts, proc, "kmem_cache_alloc", "call_site=%s ptr=%s name=%s bytes_req=%d bytes_alloc=%d gfp_flags=%s node=-1 accounted=false" % (site, p, cache, req, alloc, gfp))
+        return p
+
+    def free(ts, proc, p, site):
+        kind, what = live.pop(p)
+        used.discard(int(p, 16))
+        if kind == "kmalloc":
+            emit(ts, proc, "kfree", "call_site=%s ptr=%s" % (site, p))
+        else:
+            emit(ts, proc, "kmem_cache_free", "call_site=%s ptr=%s name=%s" % (site, p, what))
+
+    end = 40.0
+    wstart, wend = 2.0, 30.0
+    lines.append((wstart, "%16s-%-7d [%03d] %s %12.6f: %s: %s" % ("bash", 2211, 1, ".....", t0 + wstart, "tracing_mark_write", "workload-start")))
+    lines.append((wend, "%16s-%-7d [%03d] %s %12.6f: %s: %s" % ("bash", 2211, 1, ".....", t0 + wend, "tracing_mark_write", "workload-end")))
+    busy_kmalloc = [("__alloc_skb+0x4e/0x1f0", 256, 512), ("load_elf_phdrs+0x4c/0xb0", 504, 512),
+                    ("kernfs_fop_open+0x10e/0x3c0", 96, 96), ("single_open+0x2c/0x90", 32, 32)]
+    busy_cache = [("__alloc_skb+0x86/0x1f0", "skbuff_head_cache", 232, 256), ("d_alloc+0x1d/0xa0", "dentry", 192, 192),
+                  ("alloc_empty_file+0x53/0xe0", "filp", 256, 256)]
+    pending = []
+    ts = 0.0
+    while True:
+        ts += rnd.uniform(0.010, 0.030)
+        if ts >= end:
+            break
+        r = rnd.random()
+        if ts > end - 0.5:
+            r = 0.9  # tracing is stopped once the last requests settled
+        if r < 0.45:
+            site, req, alloc = rnd.choice(busy_kmalloc)
+            p = kmalloc(ts, rnd.choice(procs), site, req, alloc)
+            pending.append((ts + rnd.uniform(0.0005, 0.4), p, "kfree_skb_reason+0x5a/0x130" if "skb" in site else "kfree_link+0x12/0x20"))
+        elif r < 0.85:
+            site, cache, req, alloc = rnd.choice(busy_cache)
+            p = cache_alloc(ts, rnd.choice(procs), site, cache, req, alloc)
+            pending.append((ts + rnd.uniform(0.0005, 0.4), p, "__d_free+0x1a/0x30" if cache == "dentry" else "kmem_cache_free_bulk+0x1c/0x40"))
+        elif r < 0.93:
+            emit(ts, rnd.choice(procs), "sched_switch", "prev_comm=bash prev_pid=2211 prev_prio=120 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120")
+        else:
+            emit(ts, procs[3], "kfree", "call_site=security_sk_free+0x1c/0x30 ptr=0000000000000000")
+        if wstart <= ts < wend:
+            if rnd.random() < 0.35:
+                # the leak: one context object per request, freed only on error paths
+                p = cache_alloc(ts + 0.000013, procs[2], "demo_submit+0x5c/0x1a0 [demo]", "demo_ctx_cache", 176, 192)
+                if rnd.random() < 0.03:
+                    pending.append((ts + rnd.uniform(0.001, 0.05), p, "demo_complete+0x88/0x120 [demo]"))
+            if rnd.random() < 0.3:
+                # buffer heads grow with the workload and are reclaimed afterwards
+                p = cache_alloc(ts + 0.000021, procs[1], "alloc_buffer_head+0x21/0x110", "buffer_head", 104, 104, "GFP_NOFS|__GFP_NOFAIL")
+                pending.append((wend + rnd.uniform(0.5, 6.0), p, "free_buffer_head+0x21/0x60"))
+    for fts, p, site in pending:
+        if fts < end:
+            free(fts, rnd.choice(procs), p, site)
+    lines.sort(key=lambda e: e[0])
+    # one per-CPU buffer overflowed for a moment during the workload
+    for i, (ts, _) in enumerate(lines):
+        if ts > 17.0:
+            lines.insert(i, (ts, "CPU:2 [LOST 37 EVENTS]"))
+            break
+    n = sum(1 for _, t in lines if not t.startswith("CPU:"))
+    head = [
+        "# tracer: nop",
+        "#",
+        "# entries-in-buffer/entries-written: %d/%d   #P:4" % (n, n),
+        "#",
+        "#                                _-----=> irqs-off/BH-disabled",
+        "#                               / _----=> need-resched",
+        "#                              | / _---=> hardirq/softirq",
+        "#                              || / _--=> preempt-depth",
+        "#                              ||| / _-=> migrate-disable",
+        "#                              |||| /     delay",
+        "#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION",
+        "#              | |         |   |||||     |         |",
+    ]
+    write("ftrace-kmem.txt.gz", "\n".join(head + [t for _, t in lines]) + "\n", gz=True)
+
+
 def main():
     xperf_sample()
+    ftrace_sample()
 
 
 if __name__ == "__main__":

@@ -15,5 +15,6 @@ extern const struct pt_reader_ops pt_reader_native;
 extern const struct pt_reader_ops pt_reader_xperf;
 extern const struct pt_reader_ops pt_reader_tracerpt_xml;
 extern const struct pt_reader_ops pt_reader_etl;
+extern const struct pt_reader_ops pt_reader_ftrace;
 
 #endif
