@@ -4,7 +4,10 @@
  * the per-CPU raw ring buffers and decoded with libtraceevent.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +70,30 @@ static void set_err(char *err, size_t errsz, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Remove the instances of captures that were killed before they could clean up. */
+static void remove_stale_instances(void)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/instances", tracefs_tracing_dir());
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		long pid;
+		char extra;
+		if (sscanf(de->d_name, "pooltrace-capture-%ld%c", &pid, &extra) != 1 || pid <= 0)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/instances/%s", tracefs_tracing_dir(), de->d_name);
+		if (rmdir(path) == 0)
+			fprintf(stderr, "pooltrace-capture: removed the tracing instance of a capture that "
+				"was killed (%s)\n", de->d_name);
+	}
+	closedir(d);
+}
+
 int pt_lk_open(struct pt_lk **out, struct pt_tags *tags, const struct pt_lk_opts *o,
 	       char *err, size_t errsz)
 {
@@ -90,6 +117,7 @@ int pt_lk_open(struct pt_lk **out, struct pt_tags *tags, const struct pt_lk_opts
 			"/sys/kernel/tracing' (the kernel needs CONFIG_FTRACE and CONFIG_TRACING)");
 		goto fail;
 	}
+	remove_stale_instances();
 	const char *sys[] = {"kmem", NULL};
 	lk->tep = tracefs_local_events_system(NULL, sys);
 	if (!lk->tep) {
