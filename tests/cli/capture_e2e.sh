@@ -59,8 +59,12 @@ fi
 # 3. Ctrl-C without a command, with --mark from another process
 "$CAP" -o "$work/int.ptz" --control "$ctl" 2>"$work/int.err" &
 cap=$!
-sleep 1
-"$CAP" --mark workload-start --control "$ctl" || fail "--mark to a running capture"
+# wait until the capture listens (setup takes longer on a loaded machine)
+for i in $(seq 100); do
+	"$CAP" --mark workload-start --control "$ctl" 2>/dev/null && break
+	[ $i -eq 100 ] && fail "--mark to a running capture: $(cat "$work/int.err")"
+	sleep 0.1
+done
 sleep 0.5
 "$CAP" --mark "workload-end: by hand" --control "$ctl" || fail "--mark to a running capture"
 sleep 0.5
@@ -77,6 +81,10 @@ grep -q 'marker "workload-end: by hand"' "$work/int.txt" || fail "--mark text no
 # 4. SIGKILL: the file reads back up to the last whole chunk, with a warning
 "$CAP" -o "$work/kill.ptz" --control "$ctl" 2>/dev/null &
 cap=$!
+for i in $(seq 100); do
+	[ -d "/sys/kernel/tracing/instances/pooltrace-capture-$cap" ] && break
+	sleep 0.1
+done
 sleep 2.5
 kill -KILL $cap
 wait $cap 2>/dev/null
