@@ -18,5 +18,6 @@ extern const struct pt_cmd pt_cmd_report;
 extern const struct pt_cmd pt_cmd_formats;
 extern const struct pt_cmd pt_cmd_convert;
 extern const struct pt_cmd pt_cmd_info;
+extern const struct pt_cmd pt_cmd_top;
 
 #endif

@@ -11,6 +11,7 @@ static const struct pt_cmd *const commands[] = {
 	&pt_cmd_formats,
 	&pt_cmd_convert,
 	&pt_cmd_info,
+	&pt_cmd_top,
 	NULL
 };
 
