@@ -18,4 +18,10 @@ function(pt_target_flags target)
     target_compile_options(${target} PRIVATE -fsanitize=undefined -fno-sanitize-recover=all)
     target_link_options(${target} PRIVATE -fsanitize=undefined)
   endif()
+  if(PT_FUZZ)
+    # coverage for libFuzzer everywhere; the fuzz_* programs add -fsanitize=fuzzer
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined
+      -fno-sanitize-recover=all -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
 endfunction()

@@ -35,6 +35,8 @@ struct pt_input {
 	bool gz_end;            /* inflate saw Z_STREAM_END and no more input */
 	uint8_t *raw;           /* raw read buffer (gzip) */
 	size_t raw_len;
+	size_t raw_cap;         /* size of raw */
+	size_t step;            /* growth unit of buf: RAW_BUF, less for small memory input */
 
 	uint8_t *buf;           /* decompressed data */
 	size_t cap, pos, len;
@@ -94,7 +96,7 @@ static int ensure_cap(struct pt_input *in, size_t need)
 {
 	if (need <= in->cap)
 		return 0;
-	size_t ncap = in->cap ? in->cap : OUT_BUF;
+	size_t ncap = in->cap ? in->cap : in->step;
 	while (ncap < need)
 		ncap *= 2;
 	uint8_t *nb = realloc(in->buf, ncap);
@@ -115,8 +117,8 @@ static ssize_t produce(struct pt_input *in)
 		in->len -= in->pos;
 		in->pos = 0;
 	}
-	if (in->len + RAW_BUF / 4 > in->cap) {
-		int rc = ensure_cap(in, in->len + RAW_BUF);
+	if (in->len + in->step / 4 > in->cap) {
+		int rc = ensure_cap(in, in->len + in->step);
 		if (rc < 0)
 			return rc;
 	}
@@ -133,7 +135,7 @@ static ssize_t produce(struct pt_input *in)
 	in->zs.avail_out = (uInt)(room > UINT32_MAX ? UINT32_MAX : room);
 	for (;;) {
 		if (in->zs.avail_in == 0) {
-			ssize_t r = raw_read(in, in->raw, RAW_BUF);
+			ssize_t r = raw_read(in, in->raw, in->raw_cap);
 			if (r < 0)
 				return r;
 			in->zs.next_in = in->raw;
@@ -154,7 +156,7 @@ static ssize_t produce(struct pt_input *in)
 		if (zr == Z_STREAM_END) {
 			/* Another member may follow (concatenated gzip). */
 			if (in->zs.avail_in == 0) {
-				ssize_t r = raw_read(in, in->raw, RAW_BUF);
+				ssize_t r = raw_read(in, in->raw, in->raw_cap);
 				if (r < 0)
 					return r;
 				in->zs.next_in = in->raw;
@@ -187,7 +189,7 @@ static ssize_t produce(struct pt_input *in)
 
 static int setup(struct pt_input *in)
 {
-	int rc = ensure_cap(in, OUT_BUF);
+	int rc = ensure_cap(in, in->step);
 	if (rc < 0)
 		return rc;
 	/* Sniff the raw magic: read the first bytes raw into buf. */
@@ -203,7 +205,9 @@ static int setup(struct pt_input *in)
 	}
 	if (have == 2 && in->buf[0] == 0x1f && in->buf[1] == 0x8b) {
 		in->gzip = true;
-		in->raw = malloc(RAW_BUF);
+		in->step = OUT_BUF;
+		in->raw_cap = in->fd < 0 && in->mem_len < RAW_BUF ? in->mem_len : RAW_BUF;
+		in->raw = malloc(in->raw_cap);
 		if (!in->raw)
 			return set_err(in, PT_ENOMEM, "out of memory");
 		memcpy(in->raw, in->buf, 2);
@@ -227,6 +231,7 @@ int pt_input_open(struct pt_input **out, const char *path, char *err, size_t err
 		return PT_ENOMEM;
 	bool is_stdin = !strcmp(path, "-");
 	in->name = strdup(is_stdin ? "<stdin>" : path);
+	in->step = OUT_BUF;
 	if (!in->name) {
 		free(in);
 		return PT_ENOMEM;
@@ -279,6 +284,8 @@ int pt_input_open_memory(struct pt_input **out, const void *data, size_t len, co
 	in->mem = data;
 	in->mem_len = len;
 	in->raw_size = len;
+	/* small buffers for small plain inputs (tests and fuzzing open many) */
+	in->step = len + 2 < 4096 ? 4096 : len + 2 > OUT_BUF ? OUT_BUF : len + 2;
 	if (!in->name) {
 		free(in);
 		return PT_ENOMEM;
@@ -310,12 +317,16 @@ void pt_input_free(struct pt_input *in)
 static int fill(struct pt_input *in, size_t want)
 {
 	while (in->len - in->pos < want && !in->eof) {
+		if (in->fd < 0 && !in->gzip && in->mem_pos == in->mem_len) {
+			in->eof = true; /* all of a plain memory input is in buf */
+			break;
+		}
 		if (in->pos + want + 1 > in->cap) {
 			/* compact first, then grow if still short */
 			memmove(in->buf, in->buf + in->pos, in->len - in->pos);
 			in->len -= in->pos;
 			in->pos = 0;
-			int rc = ensure_cap(in, want + RAW_BUF);
+			int rc = ensure_cap(in, want + in->step);
 			if (rc < 0)
 				return rc;
 		}

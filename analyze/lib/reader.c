@@ -142,6 +142,9 @@ void pt_reader_free(struct pt_reader *r)
 }
 
 static int verror(struct pt_reader *r, int code, const char *where, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static int verror(struct pt_reader *r, int code, const char *where, const char *fmt, va_list ap)
 {
 	int n = snprintf(r->errmsg, sizeof(r->errmsg), "%s%s: ", pt_input_name(r->in), where);
 	if (n < 0 || (size_t)n >= sizeof(r->errmsg))

@@ -310,28 +310,37 @@ int pt_tag_unescape(const char *s, uint8_t *out, size_t outsz)
 	return o ? (int)o : PT_EUSAGE;
 }
 
+/*
+ * '*' and '?' wildcard match of the whole tag. One pass with a single
+ * backtrack point (the last '*'), so the time is at most pattern x tag
+ * length whatever the pattern: "*a*a*a*...b" must not take exponential time.
+ */
 static int match_here(const char *p, const uint8_t *t, size_t len)
 {
-	while (*p) {
+	const char *star = NULL; /* pattern just after the last '*' seen */
+	size_t star_t = 0;       /* tag position that '*' is currently matched up to */
+	size_t i = 0;
+	while (i < len) {
 		if (*p == '*') {
 			while (*p == '*')
 				p++;
 			if (!*p)
 				return 1;
-			for (size_t i = 0; i <= len; i++)
-				if (match_here(p, t + i, len - i))
-					return 1;
+			star = p;
+			star_t = i;
+		} else if (*p && (*p == '?' || (uint8_t)*p == t[i])) {
+			p++;
+			i++;
+		} else if (star) {
+			p = star;
+			i = ++star_t;
+		} else {
 			return 0;
 		}
-		if (!len)
-			return 0;
-		if (*p != '?' && (uint8_t)*p != *t)
-			return 0;
-		p++;
-		t++;
-		len--;
 	}
-	return len == 0;
+	while (*p == '*')
+		p++;
+	return *p == '\0';
 }
 
 int pt_tag_match(const char *pattern, const uint8_t *tag, size_t len)

@@ -139,7 +139,7 @@ int pt_parse_duration(const char *s, uint64_t *ns)
 			double r = v * units[i].mult;
 			if (r >= 1.8e19)
 				return PT_EUSAGE;
-			*ns = (uint64_t)llround(r);
+			*ns = (uint64_t)(r + 0.5); /* r < 2^64: llround() stops at 2^63 */
 			return 0;
 		}
 	}
@@ -165,7 +165,7 @@ int pt_parse_size(const char *s, uint64_t *bytes)
 			double r = v * units[i].mult;
 			if (r >= 1.8e19)
 				return PT_EUSAGE;
-			*bytes = (uint64_t)llround(r);
+			*bytes = (uint64_t)(r + 0.5);
 			return 0;
 		}
 	}

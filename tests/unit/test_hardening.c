@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* Findings of fuzzing and hostile-input reviews, kept as regression tests. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "pooltrace/pooltrace.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* |a - b| <= tol, for values past double's exact integer range. */
+static int near(uint64_t a, uint64_t b, uint64_t tol)
+{
+	return a > b ? a - b <= tol : b - a <= tol;
+}
+
+/* Large durations and sizes below 2^64 parse (llround() stopped at 2^63). */
+static void test_parse_large_values(void **state)
+{
+	(void)state;
+	uint64_t v = 0;
+	assert_int_equal(pt_parse_duration("9999999999s", &v), 0);
+	assert_true(near(v, 9999999999000000000ull, 4096));
+	assert_int_equal(pt_parse_duration("5000000000000000000ns", &v), 0);
+	assert_true(near(v, 5000000000000000000ull, 4096));
+	assert_int_equal(pt_parse_size("16000000000G", &v), 0);
+	assert_true(near(v, 16000000000ull * 1073741824ull, 4096));
+	assert_int_equal(pt_parse_duration("99999999999h", &v), PT_EUSAGE);
+	assert_int_equal(pt_parse_size("99999999999G", &v), PT_EUSAGE);
+}
+
+/* Many '*' against a long tag must not backtrack exponentially. */
+static void test_tag_match_no_blowup(void **state)
+{
+	(void)state;
+	uint8_t tag[PT_TAG_MAX_LEN];
+	memset(tag, 'a', sizeof(tag));
+	double t0 = now_s();
+	assert_false(pt_tag_match("*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b", tag, sizeof(tag)));
+	assert_true(pt_tag_match("*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a", tag, sizeof(tag)));
+	assert_true(now_s() - t0 < 1.0);
+	/* the semantics the faster matcher keeps */
+	assert_true(pt_tag_match("a*b*c", (const uint8_t *)"aXbYc", 5));
+	assert_true(pt_tag_match("a*b*c", (const uint8_t *)"abbcbc", 6));
+	assert_false(pt_tag_match("a*b*c", (const uint8_t *)"abcx", 4));
+	assert_true(pt_tag_match("**", (const uint8_t *)"x", 1));
+	assert_true(pt_tag_match("?*?", (const uint8_t *)"xy", 2));
+	assert_false(pt_tag_match("?*?", (const uint8_t *)"x", 1));
+	assert_true(pt_tag_match("*", (const uint8_t *)"", 0));
+	assert_false(pt_tag_match("", (const uint8_t *)"x", 1));
+	assert_true(pt_tag_match("Ntf?", (const uint8_t *)"Ntfx", 4));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_large_values),
+		cmocka_unit_test(test_tag_match_no_blowup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
