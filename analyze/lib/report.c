@@ -425,3 +425,20 @@ size_t pt_report_chart_set(const struct pt_report *rep, size_t *out, size_t max)
 	}
 	return k;
 }
+
+uint64_t pt_report_bucket_end_ns(const struct pt_replay *rp, uint32_t b)
+{
+	uint64_t t = ((uint64_t)b + 1) * pt_replay_interval_ns(rp);
+	uint64_t end = pt_replay_end_ns(rp);
+	return t > end ? end : t;
+}
+
+void pt_report_verdict_counts(const struct pt_report *rep, size_t n[3])
+{
+	size_t ns;
+	n[0] = n[1] = n[2] = 0;
+	pt_replay_stats(rep->rp, &ns);
+	for (size_t s = 0; rep->verdicts && s < ns; s++)
+		if ((unsigned)rep->verdicts[s].verdict < 3)
+			n[rep->verdicts[s].verdict]++;
+}

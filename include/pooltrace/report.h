@@ -124,6 +124,12 @@ const struct pt_tagmap_entry *pt_report_mapping(const struct pt_report *rep, siz
  */
 size_t pt_report_chart_set(const struct pt_report *rep, size_t *out, size_t max);
 
+/** pt_report_bucket_end_ns() - the time a timeline bucket ends (capped at trace end). */
+uint64_t pt_report_bucket_end_ns(const struct pt_replay *rp, uint32_t b);
+
+/** pt_report_verdict_counts() - how many entries got each verdict (n[PT_VERDICT_*]). */
+void pt_report_verdict_counts(const struct pt_report *rep, size_t n[3]);
+
 /** pt_format_time() - "12.345 s" style time since trace start into buf. @return buf. */
 char *pt_format_time(uint64_t ns, char *buf, size_t bufsz);
 

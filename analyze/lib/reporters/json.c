@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * JSON reporter. The document is described in docs/report-json.md;
+ * JSON reporter. The document is described in docs/report-schema.json, docs/reports.md;
  * "schema_version" changes whenever a field changes meaning or goes away.
  */
 #include <inttypes.h>
@@ -13,6 +13,8 @@
 #include "reporters/reporters.h"
 
 #define SCHEMA_VERSION 1
+#define MAX_SERIES 40
+#define TOP_EXTRA 5
 
 static double secs(uint64_t ns)
 {
@@ -72,8 +74,95 @@ static void write_phases(const struct pt_report *rep, FILE *out)
 		secs(ph->wstart_ns), pt_phase_source_name(ph->wstart_src));
 	fprintf(out, "\"workload_end_s\": %.9f, \"workload_end_source\": \"%s\", ",
 		secs(ph->wend_ns), pt_phase_source_name(ph->wend_src));
-	fprintf(out, "\"trace_end_s\": %.9f, \"interval_s\": %.9f},\n",
+	fputs("\"workload_start_marker\": ", out);
+	if (ph->wstart_src == PT_PHASE_MARKER)
+		pt_json_string(out, ph->wstart_marker);
+	else
+		fputs("null", out);
+	fputs(", \"workload_end_marker\": ", out);
+	if (ph->wend_src == PT_PHASE_MARKER)
+		pt_json_string(out, ph->wend_marker);
+	else
+		fputs("null", out);
+	fprintf(out, ", \"trace_end_s\": %.9f, \"interval_s\": %.9f},\n",
 		secs(pt_replay_end_ns(rep->rp)), secs(pt_replay_interval_ns(rep->rp)));
+}
+
+/* "driver", "description", "mapped_driver", "tag_pattern": null without a tag file or match. */
+static void write_mapping(const struct pt_report *rep, FILE *out, size_t s)
+{
+	const struct pt_tagmap_entry *e = pt_report_mapping(rep, s);
+	if (!e) {
+		fputs("\"driver\": null, \"description\": null, \"mapped_driver\": null, "
+		      "\"tag_pattern\": null, ",
+		      out);
+		return;
+	}
+	char md[PT_MAPPED_MAX];
+	fputs("\"driver\": ", out);
+	pt_json_string(out, e->driver);
+	fputs(", \"description\": ", out);
+	pt_json_string(out, e->desc);
+	fputs(", \"mapped_driver\": ", out);
+	pt_json_string(out, pt_tagmap_mapped_driver(e, md, sizeof(md)));
+	fputs(", \"tag_pattern\": ", out);
+	pt_json_string(out, e->tag);
+	fputs(", ", out);
+}
+
+static void write_tag_files(const struct pt_report *rep, FILE *out)
+{
+	struct pt_tagmap_stats ts;
+	if (!rep->tagmap) {
+		fputs("  \"tag_files\": null,\n", out);
+		return;
+	}
+	pt_tagmap_stats(rep->tagmap, &ts);
+	fprintf(out,
+		"  \"tag_files\": {\"files\": %zu, \"lines\": %zu, \"entries\": %zu, \"patterns\": %zu"
+		", \"irregular_lines\": %zu, \"skipped_lines\": %zu},\n",
+		ts.files, ts.lines, ts.entries, ts.patterns, ts.irregular, ts.skipped);
+}
+
+/* Timeline of the charted entries (flagged, then the largest others). */
+static void write_timeline(const struct pt_report *rep, FILE *out)
+{
+	size_t ns, set[MAX_SERIES], n[3];
+	const struct pt_tagstat *st = pt_replay_stats(rep->rp, &ns);
+	uint32_t nb = pt_replay_nbuckets(rep->rp);
+	pt_report_verdict_counts(rep, n);
+	size_t want = n[PT_VERDICT_LEAK] + n[PT_VERDICT_SUSPECT] + TOP_EXTRA;
+	size_t k = pt_report_chart_set(rep, set, want < MAX_SERIES ? want : MAX_SERIES);
+	fprintf(out, "  \"timeline\": {\n    \"interval_s\": %.9f,\n    \"time_s\": [",
+		secs(pt_replay_interval_ns(rep->rp)));
+	for (uint32_t b = 0; b < nb; b++)
+		fprintf(out, "%s%.6f", b ? ", " : "", secs(pt_report_bucket_end_ns(rep->rp, b)));
+	fputs("],\n    \"series\": [", out);
+	for (size_t i = 0; i < k; i++) {
+		size_t s = set[i];
+		char tag[PT_TAG_DISPLAY_MAX], hex[PT_TAG_MAX_LEN * 2 + 1];
+		fputs(i ? ",\n      {\"tag\": " : "\n      {\"tag\": ", out);
+		pt_json_string(out, pt_tags_display(rep->tags, st[s].tag, tag, sizeof(tag)));
+		fprintf(out, ", \"tag_hex\": \"%s\", \"pool_type\": \"%s\", \"verdict\": ",
+			pt_tags_hex(rep->tags, st[s].tag, hex, sizeof(hex)), pt_pool_id(st[s].pool));
+		if (rep->verdicts)
+			fprintf(out, "\"%s\"", pt_verdict_name(rep->verdicts[s].verdict));
+		else
+			fputs("null", out);
+		static const char *const fields[] = {"bytes", "live", "allocs", "frees"};
+		for (int f = 0; f < 4; f++) {
+			fprintf(out, ", \"%s\": [", fields[f]);
+			for (uint32_t b = 0; b < nb; b++) {
+				struct pt_counts c;
+				pt_tagstat_bucket(rep->rp, &st[s], b, &c);
+				uint64_t v = f == 0 ? c.bytes : f == 1 ? c.live : f == 2 ? c.allocs : c.frees;
+				fprintf(out, "%s%" PRIu64, b ? ", " : "", v);
+			}
+			fputc(']', out);
+		}
+		fputc('}', out);
+	}
+	fputs(k ? "\n    ]\n  },\n" : "]\n  },\n", out);
 }
 
 static void write_tag(const struct pt_report *rep, FILE *out, size_t s)
@@ -95,6 +184,11 @@ static void write_tag(const struct pt_report *rep, FILE *out, size_t s)
 		"\"peak_bytes\": %" PRIu64 ", \"peak_time_s\": %.9f, \"unmatched_frees\": %" PRIu64
 		", \"double_allocs\": %" PRIu64 ", ",
 		st[s].peak_bytes, secs(st[s].peak_ns), st[s].unmatched_frees, st[s].double_allocs);
+	fprintf(out,
+		"\"displaced_bytes\": %" PRIu64 ", \"alloc_bytes_total\": %" PRIu64
+		", \"first_s\": %.9f, \"last_s\": %.9f, ",
+		st[s].displaced_bytes, st[s].alloc_bytes_total, secs(st[s].first_ns), secs(st[s].last_ns));
+	write_mapping(rep, out, s);
 	if (rep->verdicts) {
 		const struct pt_tag_verdict *v = &rep->verdicts[s];
 		fprintf(out, "\"verdict\": \"%s\", \"score\": %.3f, \"reason\": ",
@@ -129,6 +223,8 @@ static int json_write(const struct pt_report *rep, FILE *out)
 	write_meta(rep, out);
 	write_totals(rep, out);
 	write_phases(rep, out);
+	write_tag_files(rep, out);
+	write_timeline(rep, out);
 	fprintf(out, "  \"table_time_s\": %.9f,\n",
 		secs(o->has_at ? o->at_ns : pt_replay_end_ns(rep->rp)));
 	fputs("  \"tags\": [\n", out);
@@ -137,10 +233,8 @@ static int json_write(const struct pt_report *rep, FILE *out)
 		fputs(i + 1 < rep->nrows ? ",\n" : "\n", out);
 	}
 	fputs("  ],\n", out);
-	size_t ns, n[3] = {0, 0, 0};
-	pt_replay_stats(rep->rp, &ns);
-	for (size_t s = 0; rep->verdicts && s < ns; s++)
-		n[rep->verdicts[s].verdict]++;
+	size_t n[3];
+	pt_report_verdict_counts(rep, n);
 	fprintf(out, "  \"summary\": {\"leak\": %zu, \"suspect\": %zu, \"ok\": %zu}\n}\n",
 		n[PT_VERDICT_LEAK], n[PT_VERDICT_SUSPECT], n[PT_VERDICT_OK]);
 	return ferror(out) ? PT_EIO : 0;
@@ -148,6 +242,6 @@ static int json_write(const struct pt_report *rep, FILE *out)
 
 const struct pt_reporter_ops pt_reporter_json = {
 	.name = "json",
-	.description = "the whole report as one JSON document (docs/report-json.md)",
+	.description = "the whole report as one JSON document (docs/report-schema.json, docs/reports.md)",
 	.write = json_write,
 };

@@ -8,6 +8,9 @@
 static const struct pt_reporter_ops *const reporters[] = {
 	&pt_reporter_text,
 	&pt_reporter_json,
+	&pt_reporter_md,
+	&pt_reporter_csv,
+	&pt_reporter_html,
 	NULL
 };
 

@@ -12,5 +12,8 @@
  */
 extern const struct pt_reporter_ops pt_reporter_text;
 extern const struct pt_reporter_ops pt_reporter_json;
+extern const struct pt_reporter_ops pt_reporter_md;
+extern const struct pt_reporter_ops pt_reporter_csv;
+extern const struct pt_reporter_ops pt_reporter_html;
 
 #endif
