@@ -33,6 +33,9 @@
 #define MAX_GUIDS 1024u
 #define MAX_MARK 4096u
 #define FREE_LIST_MAX 64u
+#define TAG_CACHE_BITS 8
+#define POOL_TAB 1024u          /* POOL_TYPE values mapped by table */
+#define SCAN_MAX 16u           /* streams merged by linear scan; more use the heap */
 
 /* One buffer as read from the file (header included, possibly compressed). */
 struct ebuf {
@@ -46,6 +49,7 @@ struct ebuf {
 
 struct stream {
 	uint32_t cpu;
+	uint32_t slot;      /* creation order; ties in time go to the lower slot */
 	uint32_t heap_i;
 	bool idle;          /* no event, no active buffer, empty queue */
 	bool has_ev;
@@ -56,9 +60,14 @@ struct stream {
 	bool rd_decoded;    /* rd points into dec (positions are decompressed bytes) */
 	uint8_t *dec;
 	size_t dec_cap;
-	struct pt_event ev;
-	const uint8_t *mark;
-	size_t mark_len;
+	/* the next event, decoded into the caller's pt_event when it is returned */
+	uint64_t ev_ts;     /* ns */
+	const uint8_t *ev_p;/* payload (pool) or text (mark) */
+	size_t ev_len;      /* mark text length */
+	uint64_t ev_off;    /* for messages */
+	uint32_t ev_pid, ev_tid;
+	uint8_t ev_op;      /* pool opcode 0x20..0x23, 0 for a mark */
+	uint8_t ev_ps;      /* payload pointer size */
 };
 
 /* One parsed record header. */
@@ -87,6 +96,15 @@ struct etl {
 	bool eof;
 	uint64_t in_off;
 	struct stream **streams;    /* by cpu, NULL when unseen */
+	/*
+	 * The merge: with few streams a linear scan over keys[] (no branches to
+	 * mispredict), with more a binary heap. n_ready counts streams with an event.
+	 */
+	struct stream **slots;      /* by slot */
+	uint64_t *keys;             /* by slot: next event time, UINT64_MAX when none */
+	uint32_t nslots;
+	uint32_t n_ready;
+	bool use_heap;
 	struct stream **heap;
 	uint32_t heap_n;
 	uint32_t n_idle;
@@ -97,6 +115,10 @@ struct etl {
 	struct stream *last;        /* stream of the event returned last */
 	uint64_t last_ts;
 	size_t guid_hint;
+	/* small caches in front of pt_pool_from_windows() and tag interning */
+	uint8_t pool_tab[POOL_TAB];
+	uint32_t tc_key[1u << TAG_CACHE_BITS];
+	pt_tag_id tc_id[1u << TAG_CACHE_BITS];
 	char mark[MAX_MARK];
 };
 
@@ -151,8 +173,17 @@ static int rec_next(const uint8_t *d, size_t end, size_t *pos, struct rec *rc)
 	uint32_t marker = pt__le32(p);
 	if (marker == 0xFFFFFFFFu)
 		return 0;
-	memset(rc, 0, sizeof(*rc));
 	rc->p = p;
+	rc->kernel = false;
+	rc->ptr64 = false;
+	rc->hook = 0;
+	rc->version = 0;
+	rc->ts = 0;
+	rc->has_ts = false;
+	rc->has_ids = false;
+	rc->tid = rc->pid = PT_NONE32;
+	rc->guid = NULL;
+	rc->opcode = 0;
 	size_t size, hdr;
 	if (p[3] == 0x90) {
 		rc->kind = PT_ETL_REC_MESSAGE;
@@ -440,9 +471,9 @@ static void parse_extension(struct etl *e, const struct rec *rc)
 
 static bool ev_less(const struct stream *a, const struct stream *b)
 {
-	if (a->ev.ts_ns != b->ev.ts_ns)
-		return a->ev.ts_ns < b->ev.ts_ns;
-	return a->cpu < b->cpu;
+	if (a->ev_ts != b->ev_ts)
+		return a->ev_ts < b->ev_ts;
+	return a->slot < b->slot;
 }
 
 static void heap_swap(struct etl *e, uint32_t i, uint32_t j)
@@ -468,27 +499,75 @@ static void heap_push(struct etl *e, struct stream *s)
 	}
 }
 
-static struct stream *heap_pop(struct etl *e)
+/* Restore the heap after the root's key grew. */
+static void heap_sift_root(struct etl *e)
 {
-	struct stream *top = e->heap[0];
+	uint32_t i = 0;
+	for (;;) {
+		uint32_t l = 2 * i + 1, rr = l + 1, m = i;
+		if (l < e->heap_n && ev_less(e->heap[l], e->heap[m]))
+			m = l;
+		if (rr < e->heap_n && ev_less(e->heap[rr], e->heap[m]))
+			m = rr;
+		if (m == i)
+			break;
+		heap_swap(e, i, m);
+		i = m;
+	}
+}
+
+/* Drop the root. */
+static void heap_drop_root(struct etl *e)
+{
 	e->heap_n--;
 	if (e->heap_n) {
 		e->heap[0] = e->heap[e->heap_n];
 		e->heap[0]->heap_i = 0;
-		uint32_t i = 0;
-		for (;;) {
-			uint32_t l = 2 * i + 1, rr = l + 1, m = i;
-			if (l < e->heap_n && ev_less(e->heap[l], e->heap[m]))
-				m = l;
-			if (rr < e->heap_n && ev_less(e->heap[rr], e->heap[m]))
-				m = rr;
-			if (m == i)
-				break;
-			heap_swap(e, i, m);
-			i = m;
-		}
+		heap_sift_root(e);
 	}
-	return top;
+}
+
+/* s just got an event while it had none. */
+static void merge_add(struct etl *e, struct stream *s)
+{
+	e->n_ready++;
+	if (e->use_heap)
+		heap_push(e, s);
+	else
+		e->keys[s->slot] = s->ev_ts;
+}
+
+/* s was the stream of the last event and has been advanced. */
+static void merge_update(struct etl *e, struct stream *s)
+{
+	if (!s->has_ev)
+		e->n_ready--;
+	if (e->use_heap) {
+		if (s->has_ev)
+			heap_sift_root(e);
+		else
+			heap_drop_root(e);
+	} else {
+		e->keys[s->slot] = s->has_ev ? s->ev_ts : UINT64_MAX;
+	}
+}
+
+/* The stream with the earliest next event, NULL when none has one. */
+static struct stream *merge_top(struct etl *e)
+{
+	if (e->n_ready == 0)
+		return NULL;
+	if (e->use_heap)
+		return e->heap[0];
+	uint32_t best = 0;
+	uint64_t bk = e->keys[0];
+	for (uint32_t i = 1; i < e->nslots; i++) {
+		uint64_t k = e->keys[i];
+		bool lt = k < bk;
+		best = lt ? i : best;
+		bk = lt ? k : bk;
+	}
+	return e->slots[best];
 }
 
 static struct stream *stream_get(struct etl *e, uint32_t cpu)
@@ -501,6 +580,16 @@ static struct stream *stream_get(struct etl *e, uint32_t cpu)
 	if (!s)
 		return NULL;
 	s->cpu = cpu;
+	s->slot = e->nslots;
+	e->slots[e->nslots] = s;
+	e->keys[e->nslots] = UINT64_MAX;
+	e->nslots++;
+	if (!e->use_heap && e->nslots > SCAN_MAX) {
+		e->use_heap = true;
+		for (uint32_t i = 0; i < e->nslots; i++)
+			if (e->slots[i]->has_ev)
+				heap_push(e, e->slots[i]);
+	}
 	s->idle = true;
 	e->n_idle++;
 	e->streams[cpu] = s;
@@ -543,14 +632,15 @@ static uint64_t rec_off(const struct stream *s, const uint8_t *p)
 	return s->cur->off + PT_ETL_BUFHDR + (uint64_t)(p - s->rd);
 }
 
-/* Decode a pool alloc/free payload into s->ev. @return 1 event, 0 skipped, <0 error. */
+/*
+ * Check a pool alloc/free record and note it as the stream's next event
+ * (decoded when returned). @return 1 event, 0 skipped, <0 error.
+ */
 static int pool_event(struct pt_reader *r, struct etl *e, struct stream *s,
 		      const struct rec *rc, unsigned op)
 {
-	const uint8_t *p = rc->p + rc->hdr;
 	size_t len = rc->size - rc->hdr;
-	bool session = op == 0x21 || op == 0x23;
-	size_t extra = session ? 4 : 0;
+	size_t extra = (op == 0x21 || op == 0x23) ? 4 : 0;
 	size_t ps = rc->ptr64 ? 8 : 4;
 	if (len < 8 + 2 * ps + extra) {
 		size_t other = ps == 8 ? 4 : 8;
@@ -568,47 +658,73 @@ static int pool_event(struct pt_reader *r, struct etl *e, struct stream *s,
 			return 0;
 		}
 	}
-	struct pt_event *ev = &s->ev;
-	pt_event_init(ev);
-	switch (op) {
-	case 0x20:
-		ev->kind = PT_EV_ALLOC;
-		break;
-	case 0x21:
-		ev->kind = PT_EV_SESSION_ALLOC;
-		break;
-	case 0x22:
-		ev->kind = PT_EV_FREE;
-		break;
-	default:
-		ev->kind = PT_EV_SESSION_FREE;
-		break;
+	s->ev_p = rc->p + rc->hdr;
+	s->ev_op = (uint8_t)op;
+	s->ev_ps = (uint8_t)ps;
+	s->ev_ts = pt__etl_clock_ns(&e->clk, rc->ts);
+	if (s->ev_ts == UINT64_MAX)
+		s->ev_ts--; /* UINT64_MAX means "no event" in the merge */
+	s->ev_pid = rc->pid;
+	s->ev_tid = rc->tid;
+	s->ev_off = rec_off(s, rc->p);
+	return 1;
+}
+
+/* Fill ev (already pt_event_init()ed) from the stream's next event. */
+static int decode_event(struct pt_reader *r, struct etl *e, const struct stream *s,
+			struct pt_event *ev)
+{
+	ev->ts_ns = s->ev_ts;
+	ev->pid = s->ev_pid;
+	ev->tid = s->ev_tid;
+	ev->cpu = s->cpu;
+	if (s->ev_op == 0) {
+		size_t n = s->ev_len < MAX_MARK - 1 ? s->ev_len : MAX_MARK - 1;
+		memcpy(e->mark, s->ev_p, n);
+		e->mark[n] = '\0';
+		ev->kind = PT_EV_MARKER;
+		ev->marker = e->mark;
+		return 0;
 	}
+	const uint8_t *p = s->ev_p;
+	static const enum pt_event_kind kinds[4] = {PT_EV_ALLOC, PT_EV_SESSION_ALLOC, PT_EV_FREE,
+						    PT_EV_SESSION_FREE};
+	ev->kind = kinds[(s->ev_op - 0x20) & 3];
 	uint32_t type = pt__le32(p);
 	ev->raw_pool_type = type;
-	ev->pool = pt_pool_from_windows(type, &ev->pool_flags);
-	int rcode = pt_tags_intern_u32(r->tags, pt__le32(p + 4), &ev->tag);
-	if (rcode < 0)
-		return pt_reader_error_at(r, rcode, rec_off(s, rc->p), "cannot intern pool tag: %s",
-					  pt_strerror(rcode));
-	if (ps == 8) {
+	uint32_t base = type & ~0x10000000u;
+	if (base < POOL_TAB) {
+		ev->pool = (enum pt_pool)e->pool_tab[base];
+		ev->pool_flags = (type & 0x10000000u) ? PT_POOLF_BIG : 0;
+	} else {
+		ev->pool = pt_pool_from_windows(type, &ev->pool_flags);
+	}
+	uint32_t tag = pt__le32(p + 4);
+	uint32_t slot = (tag * 2654435761u) >> (32 - TAG_CACHE_BITS);
+	if (e->tc_id[slot] != PT_TAG_NONE && e->tc_key[slot] == tag) {
+		ev->tag = e->tc_id[slot];
+	} else {
+		int rcode = pt_tags_intern_u32(r->tags, tag, &ev->tag);
+		if (rcode < 0)
+			return pt_reader_error_at(r, rcode, s->ev_off, "cannot intern pool tag: %s",
+						  pt_strerror(rcode));
+		e->tc_key[slot] = tag;
+		e->tc_id[slot] = ev->tag;
+	}
+	if (s->ev_ps == 8) {
 		ev->size = pt__le64(p + 8);
 		ev->addr = pt__le64(p + 16);
+		if (s->ev_op & 1)
+			ev->session_id = pt__le32(p + 24);
 	} else {
 		ev->size = pt__le32(p + 8);
 		ev->addr = pt__le32(p + 12);
+		if (s->ev_op & 1)
+			ev->session_id = pt__le32(p + 16);
 	}
-	if (session)
-		ev->session_id = pt__le32(p + 8 + 2 * ps);
-	ev->ts_ns = pt__etl_clock_ns(&e->clk, rc->ts);
-	if (rc->has_ids) {
-		ev->pid = rc->pid;
-		ev->tid = rc->tid;
-	}
-	ev->cpu = s->cpu;
 	if (r->meta.pool_tracing < 0)
 		r->meta.pool_tracing = 1;
-	return 1;
+	return 0;
 }
 
 /* Walk the active buffer to its next event. @return 1 event in s->ev, 0 buffer done, <0 error. */
@@ -654,16 +770,15 @@ static int walk(struct pt_reader *r, struct etl *e, struct stream *s)
 				while (n < len && p[n])
 					n++;
 				st->marks++;
-				pt_event_init(&s->ev);
-				s->ev.kind = PT_EV_MARKER;
-				s->ev.ts_ns = pt__etl_clock_ns(&e->clk, rc.ts);
-				if (rc.has_ids) {
-					s->ev.pid = rc.pid;
-					s->ev.tid = rc.tid;
-				}
-				s->ev.cpu = s->cpu;
-				s->mark = p;
-				s->mark_len = n;
+				s->ev_op = 0;
+				s->ev_ts = pt__etl_clock_ns(&e->clk, rc.ts);
+				if (s->ev_ts == UINT64_MAX)
+					s->ev_ts--; /* UINT64_MAX means "no event" in the merge */
+				s->ev_pid = rc.pid;
+				s->ev_tid = rc.tid;
+				s->ev_p = p;
+				s->ev_len = n;
+				s->ev_off = rec_off(s, rc.p);
 				return 1;
 			}
 		} else if (rc.guid) {
@@ -913,7 +1028,7 @@ static int enqueue(struct pt_reader *r, struct etl *e, struct ebuf *b)
 		if (rc < 0)
 			return rc;
 		if (s->has_ev)
-			heap_push(e, s);
+			merge_add(e, s);
 	}
 	return 0;
 }
@@ -967,6 +1082,8 @@ static void etl_close(struct pt_reader *r)
 	}
 	free(e->streams);
 	free(e->heap);
+	free(e->slots);
+	free(e->keys);
 	free(e->st.guids);
 	free(e);
 	r->priv = NULL;
@@ -980,9 +1097,15 @@ static int etl_open(struct pt_reader *r)
 	r->priv = e;
 	e->streams = calloc(MAX_STREAMS, sizeof(*e->streams));
 	e->heap = calloc(MAX_STREAMS, sizeof(*e->heap));
-	if (!e->streams || !e->heap)
+	e->slots = calloc(MAX_STREAMS, sizeof(*e->slots));
+	e->keys = calloc(MAX_STREAMS, sizeof(*e->keys));
+	if (!e->streams || !e->heap || !e->slots || !e->keys)
 		return PT_ENOMEM;
 	r->meta.pool_tracing = -1;
+	for (size_t i = 0; i < (1u << TAG_CACHE_BITS); i++)
+		e->tc_id[i] = PT_TAG_NONE;
+	for (uint32_t i = 0; i < POOL_TAB; i++)
+		e->pool_tab[i] = (uint8_t)pt_pool_from_windows(i, NULL);
 
 	struct ebuf *b;
 	int rc = read_buffer(r, e, &b);
@@ -1041,15 +1164,17 @@ static int etl_next(struct pt_reader *r, struct pt_event *ev)
 	struct etl *e = r->priv;
 	int rc;
 	if (e->last) {
+		/* in heap mode the stream of the last event is still the root */
 		struct stream *s = e->last;
 		e->last = NULL;
 		rc = stream_advance(r, e, s);
 		if (rc < 0)
+			s->has_ev = false;
+		merge_update(e, s);
+		if (rc < 0)
 			return rc;
-		if (s->has_ev)
-			heap_push(e, s);
 	}
-	while (!e->eof && (e->n_idle > 0 || e->heap_n == 0) && e->q_bytes < WINDOW_BYTES) {
+	while (!e->eof && (e->n_idle > 0 || e->n_ready == 0) && e->q_bytes < WINDOW_BYTES) {
 		struct ebuf *b;
 		rc = read_buffer(r, e, &b);
 		if (rc < 0)
@@ -1062,16 +1187,12 @@ static int etl_next(struct pt_reader *r, struct pt_event *ev)
 		if (rc < 0)
 			return rc;
 	}
-	if (e->heap_n == 0)
+	struct stream *s = merge_top(e);
+	if (!s)
 		return 0;
-	struct stream *s = heap_pop(e);
-	*ev = s->ev;
-	if (ev->kind == PT_EV_MARKER) {
-		size_t n = s->mark_len < MAX_MARK - 1 ? s->mark_len : MAX_MARK - 1;
-		memcpy(e->mark, s->mark, n);
-		e->mark[n] = '\0';
-		ev->marker = e->mark;
-	}
+	rc = decode_event(r, e, s, ev);
+	if (rc < 0)
+		return rc;
 	if (ev->ts_ns < e->last_ts)
 		e->st.merge_backwards++;
 	else

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pt-etlgen: write a synthetic kernel pool ETL file (benchmarks, fixtures).
+ * A steady mix of allocations and frees over a few tags on several CPUs, one
+ * tag ("Leak") that never frees, and workload-start/-end marks.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pooltrace/error.h"
+#include "pooltrace/etlwrite.h"
+#include "pooltrace/tags.h"
+#include "pooltrace/util.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pt-etlgen [OPTIONS] -o FILE\n\n"
+		"Options:\n"
+		"  -n, --events N        pool events to write (default 100000)\n"
+		"  -c, --cpus N          CPUs (default 4)\n"
+		"  -p, --pointer-size N  4 or 8 (default 8)\n"
+		"  -b, --buffer-size N   bytes per buffer (default 65536)\n"
+		"  -z, --compress        XPRESS-compressed buffers (default off)\n"
+		"  -H, --header H        system, compact or perfinfo (default system)\n"
+		"  -l, --lost-every N    EVENTS_LOST flag on every Nth buffer (default 0, never)\n"
+		"  -s, --seed N          random seed (default 1)\n"
+		"  -o, --output FILE     output file (required)\n");
+}
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"events", required_argument, NULL, 'n'},
+		{"cpus", required_argument, NULL, 'c'},
+		{"pointer-size", required_argument, NULL, 'p'},
+		{"buffer-size", required_argument, NULL, 'b'},
+		{"compress", no_argument, NULL, 'z'},
+		{"header", required_argument, NULL, 'H'},
+		{"lost-every", required_argument, NULL, 'l'},
+		{"seed", required_argument, NULL, 's'},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	uint64_t nev = 100000;
+	uint64_t seed = 1;
+	const char *outpath = NULL;
+	struct pt_etlw_opts o;
+	memset(&o, 0, sizeof(o));
+	o.num_cpus = 4;
+	o.pool_tracing = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "n:c:p:b:zH:l:s:o:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			nev = strtoull(optarg, NULL, 0);
+			break;
+		case 'c':
+			o.num_cpus = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 'p':
+			o.pointer_size = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 'b':
+			o.buffer_size = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 'z':
+			o.compress = true;
+			break;
+		case 'H':
+			if (!strcmp(optarg, "system"))
+				o.header = PT_ETLW_SYSTEM;
+			else if (!strcmp(optarg, "compact"))
+				o.header = PT_ETLW_COMPACT;
+			else if (!strcmp(optarg, "perfinfo"))
+				o.header = PT_ETLW_PERFINFO;
+			else {
+				fprintf(stderr, "pt-etlgen: unknown header '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'l':
+			o.lost_flag_every = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'o':
+			outpath = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!outpath || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
+	struct pt_tags *tags = pt_tags_new(0);
+	static const char *const names[] = {"Proc", "File", "Irp ", "MmSt", "Ntfx", "Leak"};
+	pt_tag_id ids[6];
+	for (int i = 0; i < 6; i++)
+		pt_tags_intern(tags, names[i], 4, &ids[i]);
+	char err[256];
+	struct pt_outfile of;
+	if (pt_outfile_open(&of, outpath, NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pt-etlgen: %s\n", err);
+		return 2;
+	}
+	struct pt_etlw *w;
+	int rc = pt_etlw_open(&w, of.fp, &o, tags);
+	if (rc < 0) {
+		fprintf(stderr, "pt-etlgen: %s\n", pt_strerror(rc));
+		pt_outfile_abort(&of);
+		return 2;
+	}
+	/* live allocations per slot: a ring so frees match earlier allocations */
+	enum { LIVE = 4096 };
+	static uint64_t live_addr[LIVE];
+	static uint8_t live_tag[LIVE];
+	static uint64_t live_size[LIVE];
+	uint64_t next_addr = 0xFFFF800000000000ull;
+	if (o.pointer_size == 4)
+		next_addr = 0x80000000ull;
+	uint64_t t = 0;
+	struct pt_event ev;
+	pt_event_init(&ev);
+	ev.kind = PT_EV_MARKER;
+	ev.marker = "workload-start";
+	ev.cpu = 0;
+	rc = pt_etlw_event(w, &ev);
+	for (uint64_t i = 0; i < nev && rc == 0; i++) {
+		t += 100 * (1 + rnd() % 4);
+		pt_event_init(&ev);
+		ev.ts_ns = t;
+		uint32_t slot = (uint32_t)(rnd() % LIVE);
+		ev.cpu = (uint32_t)(rnd() % (o.num_cpus ? o.num_cpus : 1));
+		ev.pid = 4 + (uint32_t)(rnd() % 8) * 4;
+		ev.tid = 100 + (uint32_t)(rnd() % 64) * 4;
+		if (live_addr[slot]) {
+			ev.kind = PT_EV_FREE;
+			ev.tag = ids[live_tag[slot]];
+			ev.addr = live_addr[slot];
+			ev.size = live_size[slot];
+			ev.raw_pool_type = live_tag[slot] & 1;
+			live_addr[slot] = 0;
+		} else {
+			uint8_t tg = (uint8_t)(rnd() % 6);
+			ev.kind = PT_EV_ALLOC;
+			ev.tag = ids[tg];
+			ev.size = 16 + (rnd() % 64) * 16;
+			next_addr += 0x40 + ev.size;
+			ev.addr = next_addr;
+			ev.raw_pool_type = tg & 1;
+			if (tg != 5) { /* "Leak" allocations are never freed */
+				live_addr[slot] = ev.addr;
+				live_tag[slot] = tg;
+				live_size[slot] = ev.size;
+			}
+		}
+		ev.pool = pt_pool_from_windows(ev.raw_pool_type, &ev.pool_flags);
+		rc = pt_etlw_event(w, &ev);
+	}
+	if (rc == 0) {
+		pt_event_init(&ev);
+		ev.kind = PT_EV_MARKER;
+		ev.marker = "workload-end";
+		ev.ts_ns = t + 100;
+		ev.cpu = 0;
+		rc = pt_etlw_event(w, &ev);
+	}
+	if (rc == 0)
+		rc = pt_etlw_finish(w);
+	pt_etlw_free(w);
+	pt_tags_free(tags);
+	if (rc < 0) {
+		fprintf(stderr, "pt-etlgen: %s\n", pt_strerror(rc));
+		pt_outfile_abort(&of);
+		return 2;
+	}
+	if (pt_outfile_commit(&of, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pt-etlgen: %s\n", err);
+		return 2;
+	}
+	return 0;
+}
