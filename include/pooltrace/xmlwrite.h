@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* tracerpt-style XML: timestamp helpers shared by the reader and the writer. */
+/*
+ * tracerpt-style XML output (what the tracerpt-xml reader reads back), and
+ * the timestamp helpers the reader and the writer share.
+ */
 #ifndef POOLTRACE_XMLWRITE_H
 #define POOLTRACE_XMLWRITE_H
 
@@ -13,6 +16,55 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+struct pt_xmlw;
+
+/* Output encodings. UTF-16 output starts with a byte order mark. */
+enum pt_xmlw_encoding {
+	PT_XMLW_UTF8 = 0,
+	PT_XMLW_UTF16LE,
+	PT_XMLW_UTF16BE
+};
+
+struct pt_xmlw_opts {
+	enum pt_xmlw_encoding encoding;
+};
+
+/**
+ * pt_xmlw_new() - a writer of tracerpt-style XML to @out (UTF-8).
+ * Nothing is written until the first pt_xmlw_event() or pt_xmlw_finish():
+ * then the XML declaration, the <Events> root and an EventTrace header
+ * event made from @meta (start time, pointer size, CPUs, PerfFreq, lost
+ * counts, host, OS build, logger) come first.
+ * @meta, @tags: borrowed; must stay valid until pt_xmlw_free().
+ * @return: the writer, or NULL when out of memory.
+ */
+struct pt_xmlw *pt_xmlw_new(FILE *out, const struct pt_trace_meta *meta, const struct pt_tags *tags);
+
+/**
+ * pt_xmlw_new_opts() - as pt_xmlw_new() with options (@opts may be NULL).
+ */
+struct pt_xmlw *pt_xmlw_new_opts(FILE *out, const struct pt_trace_meta *meta,
+				 const struct pt_tags *tags, const struct pt_xmlw_opts *opts);
+
+/**
+ * pt_xmlw_event() - write one event as an <Event> element: pool events with
+ * the PoolTrace GUID, numeric opcode 32..35 and the RenderingInfo names;
+ * markers as PerfInfo "Mark" events with the text in Data Name="Mark".
+ * Tags must be at most 4 bytes (shorter ones are padded with spaces).
+ * @return: 0; PT_EUNSUPPORTED for snapshot rows, Linux pool kinds or longer
+ *          tags (nothing written); PT_EIO when writing failed.
+ */
+int pt_xmlw_event(struct pt_xmlw *w, const struct pt_event *ev);
+
+/**
+ * pt_xmlw_finish() - close the root element and flush.
+ * @return: 0 or PT_EIO.
+ */
+int pt_xmlw_finish(struct pt_xmlw *w);
+
+/** pt_xmlw_free() - free the writer (the FILE is not closed); NULL is accepted. */
+void pt_xmlw_free(struct pt_xmlw *w);
 
 /**
  * pt_iso8601_parse() - an xs:dateTime such as "2024-05-01T10:00:00.123456789Z"

@@ -77,6 +77,7 @@ enum slot_id {
 	SL_D_EVENTSLOST,
 	SL_D_BUFFERSLOST,
 	SL_D_STARTTIME,
+	SL_D_ENDTIME,
 	SL_D_PERFFREQ,
 	SL_D_NPROC,
 	SL_D_VERSION,
@@ -108,6 +109,7 @@ static const char *const slot_field[SL_COUNT_] = {
 	[SL_D_EVENTSLOST] = "EventsLost",
 	[SL_D_BUFFERSLOST] = "BuffersLost",
 	[SL_D_STARTTIME] = "StartTime",
+	[SL_D_ENDTIME] = "EndTime",
 	[SL_D_PERFFREQ] = "PerfFreq",
 	[SL_D_NPROC] = "NumberOfProcessors",
 	[SL_D_VERSION] = "Version",
@@ -718,6 +720,25 @@ static void copy_text(char *dst, size_t dstsz, const struct slot *s)
 	dst[len] = 0;
 }
 
+/* A header time: FILETIME number or ISO 8601; 0 stays 0 (unknown). */
+static int header_time(const struct xr *x, int id, int64_t *t, struct bad *b)
+{
+	const struct slot *s = &x->slots[id];
+	uint64_t v;
+	bool ok;
+	*t = 0;
+	if (parse_u64(s->val, s->len, &v) == 0)
+		ok = v == 0 || pt_filetime_to_unix_ns(v, t) == 0;
+	else
+		ok = !s->overlong && pt_iso8601_parse(s->val, s->len, t) == 0;
+	if (!ok) {
+		b->slot = id;
+		b->what = "neither a FILETIME nor an ISO 8601 time";
+		return -1;
+	}
+	return 0;
+}
+
 static int do_header(struct pt_reader *r, struct xr *x, struct bad *b)
 {
 	struct pt_trace_meta *m = &r->meta;
@@ -767,27 +788,23 @@ static int do_header(struct pt_reader *r, struct xr *x, struct bad *b)
 	}
 	if (x->present[SL_D_LOGGERNAME])
 		copy_text(m->logger, sizeof(m->logger), &x->slots[SL_D_LOGGERNAME]);
+	int64_t t = 0, end = 0;
 	if (x->present[SL_D_STARTTIME]) {
-		const struct slot *s = &x->slots[SL_D_STARTTIME];
-		int64_t t = 0;
-		bool ok;
-		if (parse_u64(s->val, s->len, &v) == 0)
-			ok = v == 0 || pt_filetime_to_unix_ns(v, &t) == 0;
-		else
-			ok = !s->overlong && pt_iso8601_parse(s->val, s->len, &t) == 0;
-		if (!ok) {
-			b->slot = SL_D_STARTTIME;
-			b->what = "neither a FILETIME nor an ISO 8601 time";
+		if (header_time(x, SL_D_STARTTIME, &t, b) < 0)
 			return -1;
-		}
 		if (t && !r->meta.has_start_time) {
 			set_start(r, t);
 			x->start_from_header = true;
 		}
 	}
+	if (x->present[SL_D_ENDTIME] && header_time(x, SL_D_ENDTIME, &end, b) < 0)
+		return -1;
 	int64_t abs_ns;
 	if (event_time(x, &abs_ns, b) == 0 && !r->meta.has_start_time)
 		set_start(r, abs_ns);
+	if (end && r->meta.has_start_time && end > r->meta.start_unix_ns &&
+	    (uint64_t)(end - r->meta.start_unix_ns) > m->end_ns)
+		m->end_ns = (uint64_t)(end - r->meta.start_unix_ns);
 	return 0;
 }
 
@@ -996,7 +1013,7 @@ static int data_slot(const xmlChar *name)
 {
 	static const int ids[] = {
 		SL_D_TYPE, SL_D_TAG, SL_D_BYTES, SL_D_ENTRY, SL_D_SESSION, SL_D_POINTERSIZE,
-		SL_D_EVENTSLOST, SL_D_BUFFERSLOST, SL_D_STARTTIME, SL_D_PERFFREQ, SL_D_NPROC,
+		SL_D_EVENTSLOST, SL_D_BUFFERSLOST, SL_D_STARTTIME, SL_D_ENDTIME, SL_D_PERFFREQ, SL_D_NPROC,
 		SL_D_VERSION, SL_D_PROVIDERVERSION, SL_D_LOGGERNAME, SL_D_MARK, SL_D_NAME, SL_D_TEXT,
 	};
 	if (!name)
