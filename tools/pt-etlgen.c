@@ -2,7 +2,8 @@
 /*
  * pt-etlgen: write a synthetic kernel pool ETL file (benchmarks, fixtures).
  * A steady mix of allocations and frees over a few tags on several CPUs, one
- * tag ("Leak") that never frees, and workload-start/-end marks.
+ * tag ("Leak") that never frees, workload-start/-end marks, then a cool-down
+ * that frees every other outstanding allocation (so "Leak" is the one leak).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -20,7 +21,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: pt-etlgen [OPTIONS] -o FILE\n\n"
 		"Options:\n"
-		"  -n, --events N        pool events to write (default 100000)\n"
+		"  -n, --events N        pool events in the workload (default 100000), plus the cool-down frees\n"
 		"  -c, --cpus N          CPUs (default 4)\n"
 		"  -p, --pointer-size N  4 or 8 (default 8)\n"
 		"  -b, --buffer-size N   bytes per buffer (default 65536)\n"
@@ -181,11 +182,28 @@ int main(int argc, char **argv)
 		rc = pt_etlw_event(w, &ev);
 	}
 	if (rc == 0) {
+		t += 100;
 		pt_event_init(&ev);
 		ev.kind = PT_EV_MARKER;
 		ev.marker = "workload-end";
-		ev.ts_ns = t + 100;
+		ev.ts_ns = t;
 		ev.cpu = 0;
+		rc = pt_etlw_event(w, &ev);
+	}
+	/* cool-down: everything but "Leak" is freed */
+	for (uint32_t slot = 0; slot < LIVE && rc == 0; slot++) {
+		if (!live_addr[slot])
+			continue;
+		t += 100;
+		pt_event_init(&ev);
+		ev.ts_ns = t;
+		ev.kind = PT_EV_FREE;
+		ev.cpu = slot % (o.num_cpus ? o.num_cpus : 1);
+		ev.tag = ids[live_tag[slot]];
+		ev.addr = live_addr[slot];
+		ev.size = live_size[slot];
+		ev.raw_pool_type = live_tag[slot] & 1;
+		ev.pool = pt_pool_from_windows(ev.raw_pool_type, &ev.pool_flags);
 		rc = pt_etlw_event(w, &ev);
 	}
 	if (rc == 0)
