@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "common.h"
+#include "pooltrace/tagmap.h"
 #include "pooltrace/topview.h"
 #include "top.h"
 
@@ -22,6 +23,7 @@ enum {
 	OPT_REFRESH,
 	OPT_WIDTH,
 	OPT_LINES,
+	OPT_TAG_FILE,
 };
 
 static const struct pt_opt top_opts[] = {
@@ -44,14 +46,20 @@ static const struct pt_opt top_opts[] = {
 	{"refresh", 0, "TIME", OPT_REFRESH, "1s", "wall-clock time between refreshes while playing"},
 	{"width", 0, "N", OPT_WIDTH, "no limit", "--once: cut lines to N columns"},
 	{"lines", 0, "N", OPT_LINES, "all rows", "--once: print an N-line screen"},
+	{"tag-file", 'g', "FILE", OPT_TAG_FILE, "none",
+	 "pooltag.txt-style tag to driver list for the Mapped_Driver column (repeatable; PoolMon /g)"},
 	{NULL, 0, NULL, 0, NULL, NULL},
 };
+
+#define MAX_TAG_FILES 32
 
 struct top_args {
 	struct pt_topview_opts vo;
 	bool once;
 	uint64_t refresh_ns;
 	int width, lines;
+	const char *tag_files[MAX_TAG_FILES];
+	size_t ntag_files;
 };
 
 static int parse_count(const char *opt, const char *arg, int *out)
@@ -144,6 +152,13 @@ static int on_opt(void *ctx, int id, const char *arg)
 		return parse_count("--width", arg, &a->width);
 	case OPT_LINES:
 		return parse_count("--lines", arg, &a->lines);
+	case OPT_TAG_FILE:
+		if (a->ntag_files == MAX_TAG_FILES) {
+			fprintf(stderr, "pooltrace top: at most %d --tag-file options\n", MAX_TAG_FILES);
+			return PT_EUSAGE;
+		}
+		a->tag_files[a->ntag_files++] = arg;
+		return 0;
 	default:
 		return PT_EUSAGE;
 	}
@@ -185,6 +200,8 @@ static int run(int argc, char **argv)
 	int ret = PT_EXIT_USAGE;
 	struct pt_loaded l;
 	struct pt_topview *v = NULL;
+	struct pt_tagmap *tagmap = NULL;
+	char err[600];
 
 	memset(&l, 0, sizeof(l));
 	pt_cli_common_init(&common);
@@ -201,16 +218,33 @@ static int run(int argc, char **argv)
 		return PT_EXIT_USAGE;
 	}
 	const char *path = argv[optind_];
+	if (a.ntag_files) {
+		tagmap = pt_tagmap_new();
+		if (!tagmap) {
+			fprintf(stderr, "pooltrace: out of memory\n");
+			return PT_EXIT_USAGE;
+		}
+		for (size_t i = 0; i < a.ntag_files; i++) {
+			if (pt_tagmap_load_file(tagmap, a.tag_files[i], err, sizeof(err)) < 0) {
+				fprintf(stderr, "pooltrace: %s\n", err);
+				pt_tagmap_free(tagmap);
+				return PT_EXIT_USAGE;
+			}
+		}
+	}
 	/* the replay records the table at --at exactly */
 	common.rpopts.has_at = a.vo.has_at;
 	common.rpopts.at_ns = a.vo.at_ns;
-	if (pt_cli_load(path, &common, &l) < 0)
+	if (pt_cli_load(path, &common, &l) < 0) {
+		pt_tagmap_free(tagmap);
 		return PT_EXIT_USAGE;
+	}
 
 	a.vo.rp = l.rp;
 	a.vo.verdicts = l.verdicts;
 	a.vo.meta = pt_reader_meta(l.reader);
 	a.vo.input_name = path;
+	a.vo.tagmap = tagmap;
 	a.vo.once = a.once;
 	a.vo.at_captured = a.vo.has_at;
 	if (a.once && !a.vo.has_at) {
@@ -238,6 +272,7 @@ static int run(int argc, char **argv)
 out:
 	pt_topview_free(v);
 	pt_loaded_release(&l);
+	pt_tagmap_free(tagmap);
 	return ret;
 }
 

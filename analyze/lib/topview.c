@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "pooltrace/error.h"
+#include "pooltrace/tagmap.h"
 #include "pooltrace/tags.h"
 #include "pooltrace/topview.h"
 
@@ -29,6 +30,7 @@ struct pt_topview {
 	const struct pt_tags *tags;
 	const struct pt_tag_verdict *verdicts;
 	const struct pt_trace_meta *meta;
+	const struct pt_tagmap *tagmap;
 	const char *input_name;
 	const struct pt_tagstat *stats;
 	size_t nstats;
@@ -144,6 +146,7 @@ struct pt_topview *pt_topview_new(const struct pt_topview_opts *o)
 	v->tags = pt_replay_tags(o->rp);
 	v->verdicts = o->verdicts;
 	v->meta = o->meta;
+	v->tagmap = o->tagmap;
 	v->input_name = o->input_name;
 	v->stats = pt_replay_stats(o->rp, &v->nstats);
 	v->end_ns = pt_replay_end_ns(o->rp);
@@ -807,11 +810,13 @@ static void cols_for(struct pt_topview *v, int width, const struct pt_topview_ro
 	}
 }
 
-static void columns_line(const struct cols *c, struct line *l)
+static void columns_line(const struct pt_topview *v, const struct cols *c, struct line *l)
 {
 	lput(l, " %-*s %-*s %*s %*s %*s %*s %*s %*s %*s %*s", c->tag, "Tag", c->type, "Type",
 	     c->allocs, "Allocs", c->dc + 2, "( )", c->frees, "Frees", c->dc + 2, "( )", c->diff,
 	     "Diff", c->bytes, "Bytes", c->db + 2, "( )", c->per, "Per Alloc");
+	if (v->tagmap)
+		lput(l, "  Mapped_Driver");
 }
 
 static void row_line(struct pt_topview *v, const struct cols *c, const struct pt_topview_row *r,
@@ -827,6 +832,13 @@ static void row_line(struct pt_topview *v, const struct cols *c, const struct pt
 	     pt_pool_name(st->pool), c->allocs, r->c.allocs, c->dc, r->d_allocs, c->frees,
 	     r->c.frees, c->dc, r->d_frees, c->diff, pt_counts_diff(&r->c), c->bytes, r->c.bytes,
 	     c->db, r->d_bytes, c->per, pt_per_alloc(&r->c));
+	if (v->tagmap) {
+		size_t len;
+		const uint8_t *b = pt_tags_bytes(v->tags, st->tag, &len);
+		char md[PT_MAPPED_MAX];
+		pt_tagmap_mapped_driver(b ? pt_tagmap_lookup(v->tagmap, b, len) : NULL, md, sizeof(md));
+		lput(l, "  %s", md);
+	}
 }
 
 static void totals_line(const struct cols *c, const struct pt_topview_totals *t, struct line *l)
@@ -945,7 +957,7 @@ int pt_topview_render(struct pt_topview *v, int width, int height, pt_topview_li
 		}
 	} else {
 		if (body != 0) {
-			columns_line(&c, &l);
+			columns_line(v, &c, &l);
 			emit(fn, ctx, &y, PT_TOPL_COLUMNS, &l, width);
 		}
 		if (v->totals && (height <= 0 || y < height - 1)) {

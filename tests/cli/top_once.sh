@@ -39,6 +39,13 @@ top --at 2 --workload-end 3 | tail -n 1 | grep -q ' workload ' || fail "workload
 top -e | grep -q '^ Total  *16 ' || fail "totals line: $(top -e)"
 [ "$(top --lines 24 | wc -l)" -eq 24 ] || fail "--lines 24"
 top --width 40 | awk 'length > 40 { bad = 1 } END { exit bad }' || fail "--width 40"
+printf 'Aaaa - afd.sys - Ancillary Function Driver\n?ccc - ccc.sys - Cache\n' >"$work/tags.txt"
+out=$(top -g "$work/tags.txt") || fail "--tag-file"
+echo "$out" | grep -q 'Per Alloc  Mapped_Driver$' || fail "Mapped_Driver title: $out"
+echo "$out" | grep -q '^ Aaaa .*  afd.sys - Ancillary Function Driver$' || fail "mapped tag: $out"
+echo "$out" | grep -q '^ Cccc .*  ccc.sys - Cache$' || fail "wildcard mapping: $out"
+top | grep -q 'Mapped_Driver' && fail "no Mapped_Driver without --tag-file"
+"$POOLTRACE" top --once -g "$work/none.txt" "$trace" 2>/dev/null; [ $? -eq 2 ] || fail "missing tag file: exit 2"
 
 "$POOLTRACE" top --once 2>/dev/null; [ $? -eq 2 ] || fail "no trace: exit 2"
 "$POOLTRACE" top --once --speed fast "$trace" 2>/dev/null; [ $? -eq 2 ] || fail "bad speed: exit 2"
