@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "pooltrace/etlwrite.h"
 #include "pooltrace/pooltrace.h"
 #include "pooltrace/xmlwrite.h"
 #include "scenario.h"
@@ -63,9 +64,63 @@ static void xml_close(struct gen_out *o)
 	o->state = NULL;
 }
 
+/* --- raw ETL (pooltrace/etlwrite.h) --- */
+
+static int etl_open_common(struct gen_out *o, bool compress)
+{
+	const struct pt_trace_meta *m = o->meta;
+	struct pt_etlw_opts eo;
+	memset(&eo, 0, sizeof(eo));
+	eo.pointer_size = m->pointer_size;
+	eo.num_cpus = m->num_cpus;
+	eo.compress = compress;
+	eo.clock = PT_CLOCK_QPC; /* 10 MHz, as Windows: times kept to 100 ns */
+	eo.start_unix_ns = m->start_unix_ns;
+	eo.end_ns = m->end_ns;
+	eo.os_build = m->os_build;
+	eo.pool_tracing = m->pool_tracing;
+	eo.events_lost = (uint32_t)m->events_lost;
+	eo.buffers_lost = (uint32_t)m->buffers_lost;
+	eo.logger = m->logger;
+	struct pt_etlw *w;
+	int rc = pt_etlw_open(&w, o->fp, &eo, o->tags);
+	o->state = w;
+	return rc;
+}
+
+static int etl_open(struct gen_out *o)
+{
+	return etl_open_common(o, false);
+}
+
+static int etl_xpress_open(struct gen_out *o)
+{
+	return etl_open_common(o, true);
+}
+
+static int etl_event(struct gen_out *o, const struct pt_event *ev)
+{
+	return pt_etlw_event(o->state, ev);
+}
+
+static int etl_finish(struct gen_out *o)
+{
+	return pt_etlw_finish(o->state);
+}
+
+static void etl_close(struct gen_out *o)
+{
+	pt_etlw_free(o->state);
+	o->state = NULL;
+}
+
 static const struct gen_writer writers[] = {
 	{"xml", "tracerpt-style XML (UTF-8; --utf16 for UTF-16LE with BOM)", xml_open, xml_event,
 	 xml_finish, xml_close},
+	{"etl", "raw .etl, 64 KiB per-CPU buffers, QPC clock (times kept to 100 ns)", etl_open,
+	 etl_event, etl_finish, etl_close},
+	{"etl-xpress", "raw .etl with XPRESS-compressed buffers (as the Windows relogger writes)",
+	 etl_xpress_open, etl_event, etl_finish, etl_close},
 };
 
 static const struct gen_writer *find_writer(const char *name)
@@ -198,7 +253,7 @@ int main(int argc, char **argv)
 			truth = argv[++i];
 		} else if (!strcmp(a, "--list-formats")) {
 			for (size_t k = 0; k < sizeof(writers) / sizeof(writers[0]); k++)
-				printf("%-8s %s\n", writers[k].name, writers[k].description);
+				printf("%-10s %s\n", writers[k].name, writers[k].description);
 			return 0;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);

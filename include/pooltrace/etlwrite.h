@@ -37,6 +37,7 @@ struct pt_etlw_opts {
 	uint64_t perf_freq;        /* QPC ticks per second (0 = 10 MHz) */
 	uint32_t cpu_mhz;          /* CPU speed, the cycle clock's rate (0 = 3000) */
 	int64_t start_unix_ns;     /* time of ts_ns 0 (0 = 2024-01-01T00:00:00Z) */
+	uint64_t end_ns;           /* declared trace end after the start (0 = the last event) */
 	uint32_t os_build;         /* 0 = 19045 */
 	int pool_tracing;          /* group mask record: 1 with PERF_POOL, 0 without, -1 none */
 	enum pt_etlw_header header;

@@ -427,15 +427,16 @@ int pt_etlw_finish(struct pt_etlw *w)
 		if (flush_cpu(w, i) < 0)
 			return PT_EIO;
 	if (w->header_pos >= 0) {
-		long end = ftell(w->fp);
+		long pos = ftell(w->fp);
 		uint8_t *p = w->header + PT_ETL_BUFHDR + 0x20;
 		put32(p + 0x24, (uint32_t)w->buffers);
-		uint64_t end_ft = (uint64_t)w->start_ft + w->max_ts / 100;
+		uint64_t end = w->max_ts > w->o.end_ns ? w->max_ts : w->o.end_ns;
+		uint64_t end_ft = (uint64_t)w->start_ft + end / 100;
 		put64(p + 0x10, end_ft);
-		if (end >= 0 && fseek(w->fp, w->header_pos, SEEK_SET) == 0) {
+		if (pos >= 0 && fseek(w->fp, w->header_pos, SEEK_SET) == 0) {
 			if (write_all(w, w->header, w->header_len) < 0)
 				return PT_EIO;
-			if (fseek(w->fp, end, SEEK_SET) != 0)
+			if (fseek(w->fp, pos, SEEK_SET) != 0)
 				return PT_EIO;
 		}
 	}
