@@ -15,6 +15,36 @@
 #include "pooltrace/error.h"
 #include "pooltrace/util.h"
 
+#ifdef _WIN32
+/* The Windows capture program links this file (mingw-w64). */
+#include <io.h>
+#include <windows.h>
+
+static int sync_fd(int fd)
+{
+	return _commit(fd);
+}
+
+/* rename() on Windows fails when the target exists. */
+static int replace_file(const char *from, const char *to)
+{
+	if (MoveFileExA(from, to, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
+		return 0;
+	errno = EACCES;
+	return -1;
+}
+#else
+static int sync_fd(int fd)
+{
+	return fsync(fd);
+}
+
+static int replace_file(const char *from, const char *to)
+{
+	return rename(from, to);
+}
+#endif
+
 static bool same_file(const char *a, const char *b)
 {
 	struct stat sa, sb;
@@ -53,7 +83,9 @@ int pt_outfile_open(struct pt_outfile *o, const char *path, const char *input,
 		pt_outfile_abort(o);
 		return PT_EOPEN;
 	}
+#ifndef _WIN32
 	fchmod(fd, 0644);
+#endif
 	o->fp = fdopen(fd, "wb");
 	if (!o->fp) {
 		close(fd);
@@ -76,12 +108,12 @@ int pt_outfile_commit(struct pt_outfile *o, char *err, size_t errsz)
 	}
 	int bad = fflush(o->fp) != 0 || ferror(o->fp);
 	if (!bad)
-		bad = fsync(fileno(o->fp)) != 0 && errno != EINVAL;
+		bad = sync_fd(fileno(o->fp)) != 0 && errno != EINVAL;
 	int saved = errno;
 	if (fclose(o->fp) != 0)
 		bad = 1, saved = errno;
 	o->fp = NULL;
-	if (!bad && rename(o->tmp, o->path) != 0)
+	if (!bad && replace_file(o->tmp, o->path) != 0)
 		bad = 1, saved = errno;
 	if (bad) {
 		snprintf(err, errsz, "%s: cannot write output: %s", o->path, strerror(saved));

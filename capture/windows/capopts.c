@@ -10,22 +10,37 @@
 static const char usage[] =
 	"usage: pooltrace-capture [-o FILE] [--tags T1,T2,...] [--pool paged|nonpaged|both]\n"
 	"                         [--duration D] [--cooldown D] [--snapshot-interval D]\n"
-	"                         [--buffer-size SIZE] [--stacks] [-- COMMAND ARGS...]\n"
+	"                         [--snapshots-only] [--buffer-size SIZE] [--stacks]\n"
+	"                         [-q] [-- COMMAND ARGS...]\n"
 	"       pooltrace-capture --mark TEXT\n"
 	"\n"
-	"  -o, --output FILE        trace to write\n"
-	"  --tags T1,T2,...         record only these pool tags\n"
+	"Records kernel pool allocations and frees with an ETW kernel session into an\n"
+	".etl file (run from an elevated prompt). With -- COMMAND: marks workload-start,\n"
+	"runs COMMAND, marks workload-end with its exit status, keeps recording for the\n"
+	"cool-down, then stops. Without a command: records until --duration or Ctrl-C.\n"
+	"Then: pooltrace report FILE\n"
+	"\n"
+	"  -o, --output FILE        trace to write [default: pooltrace.etl, or\n"
+	"                           pooltrace.ptz with --snapshots-only]\n"
+	"  --tags T1,T2,...         record only these pool tags (at most 4, 1 to 4\n"
+	"                           characters each, no wildcards) [default: all]\n"
 	"  --pool paged|nonpaged|both\n"
-	"                           pools the snapshots cover (default both)\n"
-	"  --duration D             stop after D (\"30s\", \"5m\"); without a command the\n"
-	"                           default is to record until Ctrl-C\n"
-	"  --cooldown D             keep recording D after COMMAND exits (default 10s)\n"
-	"  --snapshot-interval D    sample per-tag pool counters every D\n"
-	"  --buffer-size SIZE       trace buffer size (\"64k\")\n"
+	"                           pools the snapshot rows cover [default: both]\n"
+	"  --duration D             stop after D (90, 30s, 5m, 2h) [default: no limit]\n"
+	"  --cooldown D             keep recording D after COMMAND exits [default: 10s]\n"
+	"  --snapshot-interval D    also sample the per-tag pool counters (as PoolMon\n"
+	"                           does) every D into FILE.snapshots.ptz\n"
+	"  --snapshots-only         no ETW session: only the counter samples, written\n"
+	"                           to FILE as a native trace (needs --snapshot-interval)\n"
+	"  --buffer-size SIZE       ETW buffer size (4k to 1M) [default: 64k]\n"
 	"  --stacks                 record call stacks of pool allocations and frees\n"
-	"  --mark TEXT              add a marker to the capture running now\n"
+	"  --mark TEXT              add marker TEXT to the running capture and exit\n"
+	"  -q, --quiet              no summary line\n"
 	"  -h, --help               this text\n"
-	"  --version                program version\n";
+	"  --version                program version\n"
+	"\n"
+	"Ctrl-C stops the capture cleanly: the trace is flushed and complete.\n"
+	"Exit status: 0 trace written, 2 usage or setup error.\n";
 
 const char *pt_capopts_usage(void)
 {
@@ -39,6 +54,10 @@ const char *pt_cap_pool_name(enum pt_cap_pool pool)
 		return "paged";
 	case PT_CAP_POOL_NONPAGED:
 		return "nonpaged";
+	case PT_CAP_POOL_SLAB:
+		return "slab";
+	case PT_CAP_POOL_KMALLOC:
+		return "kmalloc";
 	default:
 		return "both";
 	}
@@ -54,7 +73,10 @@ enum opt_id {
 	OPT_SNAPSHOT,
 	OPT_BUFFER,
 	OPT_MARK,
+	OPT_CONTROL,
 	OPT_STACKS,
+	OPT_SNAP_ONLY,
+	OPT_QUIET,
 	OPT_HELP,
 	OPT_VERSION
 };
@@ -74,7 +96,10 @@ static const struct opt_def opts[] = {
 	{"snapshot-interval", OPT_SNAPSHOT, true},
 	{"buffer-size", OPT_BUFFER, true},
 	{"mark", OPT_MARK, true},
+	{"control", OPT_CONTROL, true},
 	{"stacks", OPT_STACKS, false},
+	{"snapshots-only", OPT_SNAP_ONLY, false},
+	{"quiet", OPT_QUIET, false},
 	{"help", OPT_HELP, false},
 	{"version", OPT_VERSION, false},
 };
@@ -118,8 +143,13 @@ static int apply(struct pt_capopts *o, const struct opt_def *d, const char *val,
 			o->pool = PT_CAP_POOL_PAGED;
 		else if (!strcmp(val, "nonpaged"))
 			o->pool = PT_CAP_POOL_NONPAGED;
+		else if (!strcmp(val, "slab"))
+			o->pool = PT_CAP_POOL_SLAB;
+		else if (!strcmp(val, "kmalloc"))
+			o->pool = PT_CAP_POOL_KMALLOC;
 		else {
-			snprintf(err, errsz, "--pool: \"%s\" is not paged, nonpaged or both", val);
+			snprintf(err, errsz,
+				 "--pool: \"%s\" is not both, paged, nonpaged, slab or kmalloc", val);
 			return PT_EUSAGE;
 		}
 		return 0;
@@ -157,8 +187,17 @@ static int apply(struct pt_capopts *o, const struct opt_def *d, const char *val,
 		}
 		o->mark = val;
 		return 0;
+	case OPT_CONTROL:
+		o->control = val;
+		return 0;
 	case OPT_STACKS:
 		o->stacks = true;
+		return 0;
+	case OPT_SNAP_ONLY:
+		o->snapshots_only = true;
+		return 0;
+	case OPT_QUIET:
+		o->quiet = true;
 		return 0;
 	case OPT_HELP:
 		o->help = true;
@@ -188,6 +227,8 @@ int pt_capopts_parse(struct pt_capopts *o, int argc, char **argv, char *err, siz
 			d = find_opt(OPT_OUTPUT);
 		} else if (!strcmp(a, "-h")) {
 			d = find_opt(OPT_HELP);
+		} else if (!strcmp(a, "-q")) {
+			d = find_opt(OPT_QUIET);
 		} else if (!strncmp(a, "--", 2)) {
 			const char *name = a + 2;
 			const char *eq = strchr(name, '=');
@@ -234,16 +275,15 @@ int pt_capopts_parse(struct pt_capopts *o, int argc, char **argv, char *err, siz
 	}
 	if (o->help || o->version)
 		return 0;
-	if (o->mark && (o->cmd || o->has_duration || o->snapshot_ns)) {
-		snprintf(err, errsz, "--mark only adds a marker to a running capture; it takes no "
-				     "command, --duration or --snapshot-interval");
+	if (o->mark && o->cmd) {
+		snprintf(err, errsz, "--mark adds a marker to a running capture; it runs no command");
 		return PT_EUSAGE;
 	}
-	if (o->cmd && !o->has_cooldown)
+	if (o->snapshots_only && !o->snapshot_ns) {
+		snprintf(err, errsz, "--snapshots-only needs --snapshot-interval");
+		return PT_EUSAGE;
+	}
+	if (!o->has_cooldown)
 		o->cooldown_ns = PT_CAP_DEFAULT_COOLDOWN_NS;
-	if (!o->cmd && o->has_cooldown && o->cooldown_ns) {
-		snprintf(err, errsz, "--cooldown applies after a command: give one after \"--\"");
-		return PT_EUSAGE;
-	}
 	return 0;
 }

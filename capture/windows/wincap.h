@@ -33,7 +33,9 @@
 enum pt_cap_pool {
 	PT_CAP_POOL_BOTH = 0,
 	PT_CAP_POOL_PAGED,
-	PT_CAP_POOL_NONPAGED
+	PT_CAP_POOL_NONPAGED,
+	PT_CAP_POOL_SLAB,    /* Linux: kmem_cache_* events only */
+	PT_CAP_POOL_KMALLOC  /* Linux: kmalloc/kfree only */
 };
 
 /* Default cool-down after the workload exits. */
@@ -53,7 +55,10 @@ struct pt_capopts {
 	uint64_t snapshot_ns;       /* --snapshot-interval; 0 = none */
 	uint64_t buffer_bytes;      /* --buffer-size; 0 = backend default */
 	bool stacks;                /* --stacks */
+	bool snapshots_only;        /* --snapshots-only (needs --snapshot-interval) */
+	bool quiet;                 /* -q, --quiet: no summary line */
 	const char *mark;           /* --mark TEXT: mark a running capture and exit */
+	const char *control;        /* --control PATH (Linux: the marker FIFO) */
 	bool help, version;
 	char **cmd;                 /* the command after "--" (NULL-terminated argv), or NULL */
 	int ncmd;
@@ -61,16 +66,18 @@ struct pt_capopts {
 
 /**
  * pt_capopts_parse() - parse `pooltrace-capture [-o FILE] [--tags T1,T2,...]
- * [--pool paged|nonpaged|both] [--duration D] [--cooldown D]
- * [--snapshot-interval D] [--buffer-size SIZE] [--stacks] [--mark TEXT]
- * [-- COMMAND ARGS...]`. Long options take "--opt VALUE" or "--opt=VALUE".
+ * [--pool paged|nonpaged|both|slab|kmalloc] [--duration D] [--cooldown D]
+ * [--snapshot-interval D] [--snapshots-only] [--buffer-size SIZE] [--stacks]
+ * [-q] [--mark TEXT [--control PATH]] [-- COMMAND ARGS...]`. Long options
+ * take "--opt VALUE" or "--opt=VALUE". Which values a platform accepts
+ * (--pool slab, --stacks, ...) is the backend's decision.
  * @argv: argv[0] is the program name; argv[argc] must be NULL.
  * @err, @errsz: a one-line message on failure.
  * @return: 0 or PT_EUSAGE.
  */
 int pt_capopts_parse(struct pt_capopts *o, int argc, char **argv, char *err, size_t errsz);
 
-/** pt_cap_pool_name() - "both", "paged" or "nonpaged". */
+/** pt_cap_pool_name() - "both", "paged", "nonpaged", "slab" or "kmalloc". */
 const char *pt_cap_pool_name(enum pt_cap_pool pool);
 
 /** pt_capopts_usage() - the usage text (static, ends with a newline). */

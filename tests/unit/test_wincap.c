@@ -597,7 +597,9 @@ static void test_options(void **state)
 	assert_null(o.output);
 	assert_null(o.cmd);
 	assert_int_equal(o.pool, PT_CAP_POOL_BOTH);
-	assert_int_equal(o.cooldown_ns, 0);
+	assert_int_equal(o.cooldown_ns, PT_CAP_DEFAULT_COOLDOWN_NS);
+	assert_false(o.snapshots_only);
+	assert_false(o.quiet);
 
 	assert_int_equal(parse(&o, err, sizeof(err), "-o", "t.etl", "--tags", "Leak,Proc", "--pool",
 			       "nonpaged", "--cooldown", "5s", "--snapshot-interval=250ms",
@@ -630,6 +632,16 @@ static void test_options(void **state)
 
 	assert_int_equal(parse(&o, err, sizeof(err), "--mark", "phase 2", NULL), 0);
 	assert_string_equal(o.mark, "phase 2");
+	assert_int_equal(parse(&o, err, sizeof(err), "--mark=x", "--control", "/run/f", NULL), 0);
+	assert_string_equal(o.control, "/run/f");
+	assert_int_equal(parse(&o, err, sizeof(err), "-q", "--snapshots-only",
+			       "--snapshot-interval", "1s", "--pool", "slab", NULL),
+			 0);
+	assert_true(o.quiet);
+	assert_true(o.snapshots_only);
+	assert_int_equal(o.pool, PT_CAP_POOL_SLAB);
+	assert_int_equal(parse(&o, err, sizeof(err), "--pool", "kmalloc", NULL), 0);
+	assert_int_equal(o.pool, PT_CAP_POOL_KMALLOC);
 	assert_int_equal(parse(&o, err, sizeof(err), "-h", NULL), 0);
 	assert_true(o.help);
 	assert_int_equal(parse(&o, err, sizeof(err), "--version", NULL), 0);
@@ -649,7 +661,7 @@ static void test_options(void **state)
 		{{"--tags"}, "needs a value"},
 		{{"leaky.exe"}, "after \"--\""},
 		{{"--"}, "no command"},
-		{{"--cooldown", "5s"}, "--cooldown"},
+		{{"--snapshots-only"}, "needs --snapshot-interval"},
 		{{"--mark", "x", "--", "y"}, "--mark"},
 		{{"--mark", ""}, "--mark"},
 		{{"-o", ""}, "--output"},
