@@ -128,8 +128,12 @@ static int map_key(int ch)
 
 int pt__top_curses(struct pt_topview *v, uint64_t refresh_ns)
 {
-	if (!isatty(0) || !isatty(1)) {
+	/* keys come from the terminal even when the trace came on standard input */
+	FILE *keys = isatty(0) ? stdin : fopen("/dev/tty", "r");
+	if (!isatty(1) || !keys) {
 		fprintf(stderr, "pooltrace top: needs a terminal; --once prints one screen without it\n");
+		if (keys && keys != stdin)
+			fclose(keys);
 		return PT_EUSAGE;
 	}
 	/* ours before ncurses starts, so it leaves SIGINT/SIGTERM to us */
@@ -142,8 +146,10 @@ int pt__top_curses(struct pt_topview *v, uint64_t refresh_ns)
 	sigaction(SIGHUP, &sa, &old_hup);
 	g_stop = 0;
 
-	SCREEN *scr = newterm(NULL, stdout, stdin);
+	SCREEN *scr = newterm(NULL, stdout, keys);
 	if (!scr) {
+		if (keys != stdin)
+			fclose(keys);
 		fprintf(stderr, "pooltrace top: cannot use this terminal (TERM=%s); --once prints one screen\n",
 			getenv("TERM") ? getenv("TERM") : "");
 		sigaction(SIGINT, &old_int, NULL);
@@ -202,6 +208,8 @@ int pt__top_curses(struct pt_topview *v, uint64_t refresh_ns)
 	curs_set(1);
 	endwin();
 	delscreen(scr);
+	if (keys != stdin)
+		fclose(keys);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
