@@ -587,6 +587,9 @@ out:
 		if (c->w)
 			pt_native_writer_finish(c->w, NULL, NULL);
 		fclose(c->fp);
+		/* setup failed before anything was written: leave no empty file behind */
+		if (!c->w)
+			remove(c->native_path);
 	}
 	pt_native_writer_free(c->w);
 	pt_poolsnap_free(c->snap);
