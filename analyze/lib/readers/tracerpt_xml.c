@@ -144,6 +144,8 @@ struct xr {
 	/* current event */
 	bool in_event;
 	uint64_t ev_line;
+	uint64_t attr_line;      /* line of the element whose attributes are read */
+	uint64_t data_line;      /* line of EventData (0: none yet) */
 	enum sect sect;
 	int cur_slot;
 	int cur_depth;           /* depth of the element that owns cur_slot */
@@ -962,7 +964,9 @@ static int finish_event(struct pt_reader *r, struct xr *x, struct pt_event *ev)
 		return 0;
 	if (rc < -1)
 		return pt_reader_error(r, rc, x->ev_line, "%s: %s", what, pt_strerror(rc));
-	uint64_t line = x->present[b.slot] ? x->slots[b.slot].line : x->ev_line;
+	uint64_t line = x->present[b.slot]                   ? x->slots[b.slot].line
+			: b.slot >= SL_D_TYPE && x->data_line ? x->data_line
+							      : x->ev_line;
 	char shown[48] = "";
 	if (x->present[b.slot]) {
 		const char *s = x->slots[b.slot].val;
@@ -1024,6 +1028,24 @@ static int data_slot(const xmlChar *name)
 	return SL_NONE;
 }
 
+/*
+ * Line of the current node. The parser reads ahead of the node the reader
+ * is on, so its own line number can be a few lines late; the node keeps the
+ * line it started on (exact below 65535, found through XML_PARSE_BIG_LINES
+ * text nodes above it). Falls back to the parser's line.
+ */
+static uint64_t node_line(struct xr *x)
+{
+	xmlNodePtr node = xmlTextReaderCurrentNode(x->xr);
+	if (node) {
+		long l = xmlGetLineNo(node);
+		if (l > 0 && l != 65535)
+			return (uint64_t)l;
+	}
+	int l = xmlTextReaderGetParserLineNumber(x->xr);
+	return l > 0 ? (uint64_t)l : 0;
+}
+
 static void slot_begin(struct xr *x, int id, int depth)
 {
 	struct slot *s = &x->slots[id];
@@ -1031,7 +1053,7 @@ static void slot_begin(struct xr *x, int id, int depth)
 	s->len = 0;
 	s->overlong = false;
 	s->val[0] = 0;
-	s->line = (uint64_t)xmlTextReaderGetParserLineNumber(x->xr);
+	s->line = node_line(x);
 	x->cur_slot = id;
 	x->cur_depth = depth;
 }
@@ -1057,7 +1079,7 @@ static void slot_set_attr(struct xr *x, int id)
 	s->len = 0;
 	s->overlong = false;
 	s->val[0] = 0;
-	s->line = (uint64_t)xmlTextReaderGetParserLineNumber(x->xr);
+	s->line = x->attr_line;
 	slot_append(s, xmlTextReaderConstValue(x->xr));
 }
 
@@ -1066,6 +1088,8 @@ static void element_in_event(struct xr *x, const xmlChar *name, int depth, bool 
 {
 	const struct names *n = &x->n;
 	if (depth == 2) {
+		if (name == n->EventData)
+			x->data_line = node_line(x);
 		x->sect = name == n->System ? SEC_SYSTEM
 			  : name == n->EventData ? SEC_DATA
 			  : name == n->RenderingInfo ? SEC_RENDER
@@ -1083,6 +1107,7 @@ static void element_in_event(struct xr *x, const xmlChar *name, int depth, bool 
 		} else if (name == n->Computer) {
 			id = SL_COMPUTER;
 		} else if (name == n->TimeCreated || name == n->Execution) {
+			x->attr_line = node_line(x);
 			while (xmlTextReaderMoveToNextAttribute(x->xr) == 1) {
 				const xmlChar *an = xmlTextReaderConstLocalName(x->xr);
 				if (an == n->SystemTime)
@@ -1157,8 +1182,7 @@ static int parse_next(struct pt_reader *r, struct xr *x, struct pt_event *ev)
 			if (depth == 0) {
 				if (name != n->Events) {
 					return pt_reader_error(
-						r, PT_EFORMAT,
-						(uint64_t)xmlTextReaderGetParserLineNumber(x->xr),
+						r, PT_EFORMAT, node_line(x),
 						"root element <%s>: expected <Events> or a sequence "
 						"of <Event> elements",
 						name ? (const char *)name : "?");
@@ -1168,9 +1192,10 @@ static int parse_next(struct pt_reader *r, struct xr *x, struct pt_event *ev)
 				if (name != n->Event)
 					break;
 				x->in_event = true;
-				x->ev_line = (uint64_t)xmlTextReaderGetParserLineNumber(x->xr);
+				x->ev_line = node_line(x);
 				x->sect = SEC_NONE;
 				x->cur_slot = SL_NONE;
+				x->data_line = 0;
 				memset(x->present, 0, sizeof(x->present));
 				if (empty) {
 					x->in_event = false;
@@ -1211,8 +1236,7 @@ static int parse_next(struct pt_reader *r, struct xr *x, struct pt_event *ev)
 		case XML_READER_TYPE_DOCUMENT_TYPE:
 		case XML_READER_TYPE_ENTITY_REFERENCE:
 		case XML_READER_TYPE_ENTITY:
-			return pt_reader_error(r, PT_EFORMAT,
-					       (uint64_t)xmlTextReaderGetParserLineNumber(x->xr),
+			return pt_reader_error(r, PT_EFORMAT, node_line(x),
 					       "DTDs and entity references are not accepted");
 		default:
 			break;
@@ -1250,7 +1274,8 @@ static int xr_open(struct pt_reader *r)
 			snprintf(r->errmsg, sizeof(r->errmsg), "%s", x->feed.errmsg);
 		return rc;
 	}
-	int options = XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA | XML_PARSE_COMPACT;
+	int options = XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA | XML_PARSE_COMPACT |
+		      XML_PARSE_BIG_LINES;
 	if (x->feed.enc != ENC_UTF8)
 		options |= XML_PARSE_IGNORE_ENC;
 	x->xr = xmlReaderForIO(feed_read, feed_close, &x->feed, NULL, NULL, options);
