@@ -90,6 +90,9 @@ struct pt_tag_verdict {
 	struct pt_pid_bytes pids[PT_TOP_PIDS]; /* processes holding the most live bytes */
 	uint32_t npids;
 	bool lost_events_matter;      /* lost events could explain what is outstanding */
+	bool hidden;                  /* left out by --tags / --exclude: not shown, not counted */
+	bool suppressed;              /* matched a suppression: shown, but not counted as a failure */
+	char suppress_reason[128];
 	char reason[320];             /* one line of plain-language reasoning */
 };
 
