@@ -215,6 +215,10 @@ static int on_live(void *ctx, const struct pt_live_alloc *a)
 	} else if (a->ts_ns <= c->we) {
 		g->live_inside++;
 		g->bytes_inside += a->size;
+		if (a->ts_ns < c->ws + (c->we - c->ws) / 2) {
+			g->live_early++;
+			g->bytes_early += a->size;
+		}
 	} else {
 		g->live_after++;
 		g->bytes_after += a->size;
@@ -371,13 +375,22 @@ static void judge_one(const struct pt_replay *rp, const struct pt_tagstat *st,
 		return;
 	}
 	enum pt_verdict_kind kind;
+	/* a plateau is a bounded cache only while the tag stays busy (allocations
+	 * in the second half of the workload that did not raise the troughs) and
+	 * recycles its objects: most of what is still live was allocated late.
+	 * Objects from the growth phase that are all still there are stuck: a leak
+	 * that stopped growing. */
+	struct pt_counts mid;
+	pt_tagstat_at(rp, st, ph->wstart_ns + (ph->wend_ns - ph->wstart_ns) / 2, &mid);
+	bool busy_late = v->at_wend.allocs > mid.allocs;
+	bool recycled = snapshot_only || v->age.bytes_early * 2 < v->age.bytes_inside;
 	if (v->drained < o->leak_max_drain) {
-		if (v->pattern == PT_PATTERN_PLATEAU && !late_rise) {
+		if (v->pattern == PT_PATTERN_PLATEAU && !late_rise && busy_late && recycled) {
 			kind = PT_VERDICT_SUSPECT;
 			v->score = 0.4;
 			snprintf(v->reason, sizeof(v->reason),
-				 "grew by %s early in the workload, then levelled off, and did not drain "
-				 "in %s of cool-down: a cache that fills to a bound, or a leak that stopped",
+				 "grew by %s early in the workload, then levelled off while its objects were "
+				 "recycled, and did not drain in %s of cool-down: a cache that fills to a bound?",
 				 b1, t1);
 		} else {
 			kind = PT_VERDICT_LEAK;

@@ -59,6 +59,7 @@ struct pt_trend {
 struct pt_age {
 	uint64_t live_before, bytes_before; /* allocated before the workload start */
 	uint64_t live_inside, bytes_inside; /* allocated inside the workload (AIFO) */
+	uint64_t live_early, bytes_early;   /* of those, allocated in its first half */
 	uint64_t live_after, bytes_after;   /* allocated during the cool-down */
 	uint64_t hist_count[PT_AGE_BINS];   /* bin i: allocated in [i, i+1) x trace end / PT_AGE_BINS */
 	uint64_t hist_bytes[PT_AGE_BINS];

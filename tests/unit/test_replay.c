@@ -378,10 +378,11 @@ static void test_plateau_is_suspect(void **state)
 	struct fx *f = fx_new(NULL);
 	for (uint64_t i = 0; i < 200; i++)
 		ev(f, PT_EV_ALLOC, i * (S / 10), "Cach", PT_POOL_PAGED, 512, 0x40000000 + i * 512);
-	/* then it recycles: free one, allocate one, for the rest of the workload */
-	for (uint64_t t = 20; t < 100; t++) {
-		ev(f, PT_EV_FREE, t * S, "Cach", PT_POOL_PAGED, 0, 0x40000000 + (t % 200) * 512);
-		ev(f, PT_EV_ALLOC, t * S + 1, "Cach", PT_POOL_PAGED, 512, 0x40000000 + (t % 200) * 512);
+	/* then it recycles: free one, allocate one, 3 a second for the rest of the workload */
+	for (uint64_t t = 0; t < 240; t++) {
+		uint64_t a = 0x40000000 + (t % 200) * 512, ts = 20 * S + t * (S / 3);
+		ev(f, PT_EV_FREE, ts, "Cach", PT_POOL_PAGED, 0, a);
+		ev(f, PT_EV_ALLOC, ts + 1, "Cach", PT_POOL_PAGED, 512, a);
 	}
 	marker(f, 100 * S, "workload-end");
 	ev(f, PT_EV_ALLOC, 120 * S, "Othr", PT_POOL_PAGED, 1, 0x1);
@@ -391,6 +392,32 @@ static void test_plateau_is_suspect(void **state)
 	const struct pt_tag_verdict *c = verdict_of(f, v, "Cach", PT_POOL_PAGED);
 	assert_int_equal(c->pattern, PT_PATTERN_PLATEAU);
 	assert_int_equal(c->verdict, PT_VERDICT_SUSPECT);
+	free(v);
+	fx_free(f);
+}
+
+/* The same growth, but the objects stay where they are: a leak that stopped growing. */
+static void test_stuck_plateau_is_leak(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	for (uint64_t i = 0; i < 200; i++)
+		ev(f, PT_EV_ALLOC, i * (S / 10), "Stuk", PT_POOL_PAGED, 512, 0x40000000 + i * 512);
+	/* busy with short-lived objects later, which do not add to the troughs */
+	for (uint64_t t = 0; t < 240; t++) {
+		uint64_t a = 0x48000000 + t * 512, ts = 20 * S + t * (S / 3);
+		ev(f, PT_EV_ALLOC, ts, "Stuk", PT_POOL_PAGED, 512, a);
+		ev(f, PT_EV_FREE, ts + 1000, "Stuk", PT_POOL_PAGED, 0, a);
+	}
+	marker(f, 100 * S, "workload-end");
+	ev(f, PT_EV_ALLOC, 120 * S, "Othr", PT_POOL_PAGED, 1, 0x1);
+	assert_int_equal(pt_replay_finish(f->rp, 130 * S), 0);
+	struct pt_tag_verdict *v;
+	assert_int_equal(pt_judge(f->rp, NULL, &v), 0);
+	const struct pt_tag_verdict *c = verdict_of(f, v, "Stuk", PT_POOL_PAGED);
+	assert_int_equal(c->pattern, PT_PATTERN_PLATEAU);
+	assert_int_equal(c->verdict, PT_VERDICT_LEAK);
+	assert_int_equal(c->age.live_early, 200);
 	free(v);
 	fx_free(f);
 }
@@ -576,6 +603,7 @@ int main(void)
 		cmocka_unit_test(test_slow_leak_under_churn),
 		cmocka_unit_test(test_sawtooth_is_ok),
 		cmocka_unit_test(test_plateau_is_suspect),
+		cmocka_unit_test(test_stuck_plateau_is_leak),
 		cmocka_unit_test(test_lost_events_lower_confidence),
 		cmocka_unit_test(test_age_and_pids),
 		cmocka_unit_test(test_timeline_bounded),
