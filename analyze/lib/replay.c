@@ -8,7 +8,7 @@
  *   backward-shift deletion (no tombstones), so lookups stay short at a
  *   75 % load factor. One 40-byte slot per live allocation.
  * - Timeline: sparse per-entry series of bucket-end counters. In automatic
- *   mode the bucket width starts at 1 ms and doubles (merging neighbouring
+ *   mode the bucket width starts at 1 us and doubles (merging neighbouring
  *   buckets) whenever the trace outgrows PT_AUTO_BUCKETS, so memory per
  *   entry is bounded whatever the trace length.
  * - Captures: exact counters of every entry at workload start/end and at
@@ -25,7 +25,7 @@
 
 #define PT_AUTO_BUCKETS 128u        /* automatic mode: 64..128 points */
 #define PT_MAX_BUCKETS 65536u       /* fixed --interval: doubled past this */
-#define PT_AUTO_START_NS 1000000ull /* 1 ms */
+#define PT_AUTO_START_NS 1000ull /* 1 us */
 
 struct live_slot {
 	uint64_t addr; /* 0 = empty */

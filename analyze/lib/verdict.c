@@ -325,9 +325,8 @@ static void judge_one(const struct pt_replay *rp, const struct pt_tagstat *st,
 	v->drained = v->growth_bytes > 0 ? (double)freed / (double)v->growth_bytes : 0.0;
 	fit_trend(rp, st, ph->wstart_ns, ph->wend_ns, &v->trend, &v->pattern);
 
-	uint64_t iv = pt_replay_interval_ns(rp);
 	uint64_t cooldown = end > ph->wend_ns ? end - ph->wend_ns : 0;
-	bool has_cooldown = cooldown >= iv && cooldown > 0;
+	bool has_cooldown = cooldown > 0;
 	double span = (double)(ph->wend_ns - ph->wstart_ns) / NS_PER_S;
 	/* what the workload left behind: live allocations made inside it (exact with
 	 * addresses), else the residual of the counters */
