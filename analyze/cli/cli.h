@@ -15,6 +15,7 @@ struct pt_cmd {
 
 /* The subcommands, one per cmd_<name>.c; listed in main.c. */
 extern const struct pt_cmd pt_cmd_report;
+extern const struct pt_cmd pt_cmd_diff;
 extern const struct pt_cmd pt_cmd_formats;
 extern const struct pt_cmd pt_cmd_convert;
 extern const struct pt_cmd pt_cmd_info;

@@ -207,10 +207,13 @@ static int run(int argc, char **argv)
 	rc = pt_cli_parse(argc, argv, usage, intro, report_opts, &common, on_opt, &a, &optind_);
 	if (rc == 1)
 		return PT_EXIT_OK;
-	if (rc < 0)
+	if (rc < 0) {
+		pt_cli_common_release(&common);
 		return PT_EXIT_USAGE;
+	}
 	if (optind_ != argc - 1) {
 		fprintf(stderr, "pooltrace report: give exactly one TRACE (try --help)\n");
+		pt_cli_common_release(&common);
 		return PT_EXIT_USAGE;
 	}
 	const char *path = argv[optind_];
@@ -218,12 +221,14 @@ static int run(int argc, char **argv)
 		tagmap = pt_tagmap_new();
 		if (!tagmap) {
 			fprintf(stderr, "pooltrace: out of memory\n");
+			pt_cli_common_release(&common);
 			return PT_EXIT_USAGE;
 		}
 		for (size_t i = 0; i < a.ntag_files; i++) {
 			if (pt_tagmap_load_file(tagmap, a.tag_files[i], err, sizeof(err)) < 0) {
 				fprintf(stderr, "pooltrace: %s\n", err);
 				pt_tagmap_free(tagmap);
+				pt_cli_common_release(&common);
 				return PT_EXIT_USAGE;
 			}
 		}
@@ -237,6 +242,7 @@ static int run(int argc, char **argv)
 	common.rpopts.at_ns = a.ro.at_ns;
 	if (pt_cli_load(path, &common, &l) < 0) {
 		pt_tagmap_free(tagmap);
+		pt_cli_common_release(&common);
 		return PT_EXIT_USAGE;
 	}
 
@@ -251,6 +257,7 @@ static int run(int argc, char **argv)
 		a.ro.color = a.color == 1;
 	cmdline = pt_cli_command_line(argc, argv);
 	a.ro.command_line = cmdline;
+	a.ro.filter = common.filter;
 	a.ro.input_name = path;
 	size_t nrows;
 	if (pt_report_rows(l.rp, &a.ro, &rows, &nrows) < 0) {
@@ -282,18 +289,14 @@ static int run(int argc, char **argv)
 		goto out;
 	}
 	ret = PT_EXIT_OK;
-	if (a.fail_on >= 0) {
-		size_t ns;
-		pt_replay_stats(l.rp, &ns);
-		for (size_t i = 0; i < ns; i++)
-			if ((int)l.verdicts[i].verdict >= a.fail_on)
-				ret = PT_EXIT_LEAK;
-	}
+	if (a.fail_on >= 0 && (int)pt_cli_worst_verdict(&l) >= a.fail_on)
+		ret = PT_EXIT_LEAK;
 out:
 	free(rows);
 	free(cmdline);
 	pt_tagmap_free(tagmap);
 	pt_loaded_release(&l);
+	pt_cli_common_release(&common);
 	return ret;
 }
 

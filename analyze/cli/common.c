@@ -26,6 +26,13 @@ static const struct pt_opt analysis_opts[] = {
 	 "time between PoolMon snapshots when the log has no times (1800, 30m)"},
 	{"max-live", 0, "N", PT_OPT_MAX_LIVE, "100000000",
 	 "cap on live allocations tracked at once"},
+	{"tags", 't', "PATTERNS", PT_OPT_TAGS, "all",
+	 "only tags matching these comma-separated PoolMon patterns (* and ?, case-sensitive)"},
+	{"exclude", 'x', "PATTERNS", PT_OPT_EXCLUDE, "none", "leave out tags matching these patterns"},
+	{"suppress", 0, "FILE", PT_OPT_SUPPRESS, "none",
+	 "suppression file: 'PATTERN reason' per line; matching leaks are shown but do not fail"},
+	{"min-confidence", 0, "SCORE", PT_OPT_MIN_CONFIDENCE, "0",
+	 "leaks scored below SCORE (0 to 1) are reported as suspects"},
 	{NULL, 0, NULL, 0, NULL, NULL},
 };
 
@@ -155,9 +162,56 @@ static int common_opt(struct pt_cli_common *c, int id, const char *arg)
 		else
 			c->rpopts.max_live = v;
 		return 0;
+	case PT_OPT_TAGS:
+	case PT_OPT_EXCLUDE:
+	case PT_OPT_SUPPRESS: {
+		char err[512];
+		if (!c->filter && !(c->filter = pt_tagfilter_new()))
+			return PT_ENOMEM;
+		int rc = id == PT_OPT_SUPPRESS ?
+				 pt_tagfilter_load_suppressions(c->filter, arg, err, sizeof(err)) :
+				 pt_tagfilter_add(c->filter, arg, id == PT_OPT_EXCLUDE);
+		if (rc < 0) {
+			if (id == PT_OPT_SUPPRESS)
+				fprintf(stderr, "pooltrace: %s\n", err);
+			else
+				fprintf(stderr, "pooltrace: '%s' is not a list of tag patterns (e.g. Leak,Mm*,Ab?d)\n", arg);
+			return PT_EUSAGE;
+		}
+		return 0;
+	}
+	case PT_OPT_MIN_CONFIDENCE: {
+		char *end;
+		double d = strtod(arg, &end);
+		if (end == arg || *end || !(d >= 0 && d <= 1)) {
+			fprintf(stderr, "pooltrace: --min-confidence takes a number from 0 to 1, not '%s'\n", arg);
+			return PT_EUSAGE;
+		}
+		c->vopts.min_score = d;
+		return 0;
+	}
 	default:
 		return 1;
 	}
+}
+
+void pt_cli_common_release(struct pt_cli_common *c)
+{
+	pt_tagfilter_free(c->filter);
+	c->filter = NULL;
+}
+
+enum pt_verdict_kind pt_cli_worst_verdict(const struct pt_loaded *l)
+{
+	size_t n;
+	enum pt_verdict_kind worst = PT_VERDICT_OK;
+	pt_replay_stats(l->rp, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct pt_tag_verdict *v = &l->verdicts[i];
+		if (!v->hidden && !v->suppressed && v->verdict > worst)
+			worst = v->verdict;
+	}
+	return worst;
 }
 
 int pt_cli_parse(int argc, char **argv, const char *usage, const char *intro,
@@ -268,9 +322,28 @@ int pt_cli_load(const char *path, const struct pt_cli_common *c, struct pt_loade
 		fprintf(stderr, "pooltrace: %s\n", m[0] ? m : pt_strerror(rc));
 		goto out;
 	}
-	rc = pt_judge(out->rp, &c->vopts, &out->verdicts);
+	struct pt_verdict_opts vo = c->vopts;
+	const struct pt_trace_meta *meta = pt_reader_meta(out->reader);
+	vo.lost_known = meta->lost_known;
+	vo.events_lost = meta->events_lost;
+	rc = pt_judge(out->rp, &vo, &out->verdicts);
 	if (rc < 0)
 		goto fail;
+	if (c->filter) {
+		size_t n;
+		const struct pt_tagstat *st = pt_replay_stats(out->rp, &n);
+		for (size_t i = 0; i < n; i++) {
+			size_t len;
+			const uint8_t *b = pt_tags_bytes(out->tags, st[i].tag, &len);
+			struct pt_tag_verdict *v = &out->verdicts[i];
+			v->hidden = !pt_tagfilter_shown(c->filter, b, len);
+			const char *why = pt_tagfilter_suppressed(c->filter, b, len);
+			if (why && v->verdict != PT_VERDICT_OK) {
+				v->suppressed = true;
+				snprintf(v->suppress_reason, sizeof(v->suppress_reason), "%s", why);
+			}
+		}
+	}
 	return 0;
 fail:
 	fprintf(stderr, "pooltrace: %s: %s\n", path, pt_strerror(rc));

@@ -30,6 +30,10 @@ enum {
 	PT_OPT_MIN_LEAK,
 	PT_OPT_SNAP_INTERVAL,
 	PT_OPT_MAX_LIVE,
+	PT_OPT_TAGS,
+	PT_OPT_EXCLUDE,
+	PT_OPT_SUPPRESS,
+	PT_OPT_MIN_CONFIDENCE,
 	PT_OPT_FIRST_CMD_OPT_ = 1100 /* command-specific ids start here */
 };
 
@@ -40,6 +44,7 @@ struct pt_cli_common {
 	struct pt_reader_opts ropts;
 	struct pt_replay_opts rpopts;
 	struct pt_verdict_opts vopts;
+	struct pt_tagfilter *filter;  /* --tags, --exclude, --suppress (NULL when none given) */
 };
 
 /* A loaded and judged trace. */
@@ -75,6 +80,15 @@ int pt_cli_load(const char *path, const struct pt_cli_common *c, struct pt_loade
 
 /** pt_loaded_release() - free what pt_cli_load() made. */
 void pt_loaded_release(struct pt_loaded *l);
+
+/** pt_cli_common_release() - free what option parsing allocated. */
+void pt_cli_common_release(struct pt_cli_common *c);
+
+/**
+ * pt_cli_worst_verdict() - the most severe verdict among tags that are shown
+ * and not suppressed (PT_VERDICT_OK when none).
+ */
+enum pt_verdict_kind pt_cli_worst_verdict(const struct pt_loaded *l);
 
 /** pt_cli_command_line() - argv joined with spaces (malloc'ed; NULL on failure). */
 char *pt_cli_command_line(int argc, char **argv);

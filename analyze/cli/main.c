@@ -8,6 +8,7 @@
 
 static const struct pt_cmd *const commands[] = {
 	&pt_cmd_report,
+	&pt_cmd_diff,
 	&pt_cmd_formats,
 	&pt_cmd_convert,
 	&pt_cmd_info,

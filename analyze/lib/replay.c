@@ -8,7 +8,7 @@
  *   backward-shift deletion (no tombstones), so lookups stay short at a
  *   75 % load factor. One 40-byte slot per live allocation.
  * - Timeline: sparse per-entry series of bucket-end counters. In automatic
- *   mode the bucket width starts at 1 ms and doubles (merging neighbouring
+ *   mode the bucket width starts at 1 us and doubles (merging neighbouring
  *   buckets) whenever the trace outgrows PT_AUTO_BUCKETS, so memory per
  *   entry is bounded whatever the trace length.
  * - Captures: exact counters of every entry at workload start/end and at
@@ -25,7 +25,7 @@
 
 #define PT_AUTO_BUCKETS 128u        /* automatic mode: 64..128 points */
 #define PT_MAX_BUCKETS 65536u       /* fixed --interval: doubled past this */
-#define PT_AUTO_START_NS 1000000ull /* 1 ms */
+#define PT_AUTO_START_NS 1000ull /* 1 us */
 
 struct live_slot {
 	uint64_t addr; /* 0 = empty */
@@ -66,6 +66,9 @@ struct pt_replay {
 	size_t npend, next_pend;
 	uint64_t cap_ns[PT_CAP_COUNT_];
 	bool cap_taken[PT_CAP_COUNT_];
+
+	uint64_t *rate;        /* pool events per bucket */
+	uint32_t rate_cap;
 
 	struct pt_phases phases;
 	struct pt_replay_totals totals;
@@ -138,6 +141,7 @@ void pt_replay_free(struct pt_replay *rp)
 	free(rp->sidx_key);
 	free(rp->sidx_val);
 	free(rp->live);
+	free(rp->rate);
 	free(rp);
 }
 
@@ -262,10 +266,14 @@ static void live_remove(struct pt_replay *rp, struct live_slot *s)
 
 /* ---- timeline ---- */
 
-static void series_note(struct pt_tagstat *st, uint32_t bucket)
+/* Record the entry's counters for bucket; prev_bytes is what it held before this event. */
+static void series_note(struct pt_tagstat *st, uint32_t bucket, uint64_t prev_bytes)
 {
 	if (st->nseries && st->series[st->nseries - 1].bucket == bucket) {
-		st->series[st->nseries - 1].c = st->now;
+		struct pt_series_point *p = &st->series[st->nseries - 1];
+		p->c = st->now;
+		if (st->now.bytes < p->min_bytes)
+			p->min_bytes = st->now.bytes;
 		return;
 	}
 	if (st->nseries == st->series_cap) {
@@ -278,6 +286,7 @@ static void series_note(struct pt_tagstat *st, uint32_t bucket)
 	}
 	st->series[st->nseries].bucket = bucket;
 	st->series[st->nseries].c = st->now;
+	st->series[st->nseries].min_bytes = prev_bytes < st->now.bytes ? prev_bytes : st->now.bytes;
 	st->nseries++;
 }
 
@@ -292,7 +301,10 @@ static void timeline_coarsen(struct pt_replay *rp)
 		for (uint32_t k = 0; k < st->nseries; k++) {
 			uint32_t nb = st->series[k].bucket / 2;
 			if (o && st->series[o - 1].bucket == nb) {
-				st->series[o - 1].c = st->series[k].c;
+				struct pt_series_point *p = &st->series[o - 1];
+				p->c = st->series[k].c;
+				if (st->series[k].min_bytes < p->min_bytes)
+					p->min_bytes = st->series[k].min_bytes;
 			} else {
 				st->series[o] = st->series[k];
 				st->series[o].bucket = nb;
@@ -300,6 +312,11 @@ static void timeline_coarsen(struct pt_replay *rp)
 			}
 		}
 		st->nseries = o;
+	}
+	for (uint32_t b = 0; b < rp->rate_cap; b++) {
+		uint64_t v = rp->rate[b];
+		rp->rate[b] = 0;
+		rp->rate[b / 2] += v;
 	}
 }
 
@@ -395,13 +412,14 @@ static void note_peak(struct pt_tagstat *st, uint64_t ts)
 	}
 }
 
-static void touch(struct pt_replay *rp, struct pt_tagstat *st, uint64_t ts, uint32_t bucket)
+static void touch(struct pt_replay *rp, struct pt_tagstat *st, uint64_t ts, uint32_t bucket,
+		  uint64_t prev_bytes)
 {
 	(void)rp;
 	if (!st->nseries)
 		st->first_ns = ts; /* first touch: every touch adds a series point */
 	st->last_ns = ts;
-	series_note(st, bucket);
+	series_note(st, bucket, prev_bytes);
 }
 
 static int on_alloc(struct pt_replay *rp, const struct pt_event *ev, uint32_t bucket)
@@ -410,6 +428,7 @@ static int on_alloc(struct pt_replay *rp, const struct pt_event *ev, uint32_t bu
 	if (si < 0)
 		return (int)si;
 	struct pt_tagstat *st = &rp->stats[si];
+	uint64_t prev = st->now.bytes;
 	st->now.allocs++;
 	st->alloc_bytes_total += ev->size;
 	rp->totals.allocs++;
@@ -418,13 +437,14 @@ static int on_alloc(struct pt_replay *rp, const struct pt_event *ev, uint32_t bu
 		if (s) {
 			/* still live: its free was lost; drop the old one */
 			struct pt_tagstat *old = &rp->stats[s->stat];
+			uint64_t old_prev = old->now.bytes;
 			old->now.bytes -= s->size;
 			old->now.live--;
 			old->displaced_bytes += s->size;
 			st->double_allocs++;
 			rp->totals.double_allocs++;
 			if (old != st)
-				series_note(old, bucket);
+				series_note(old, bucket, old_prev);
 			live_remove(rp, s);
 		}
 		if (rp->live_n >= rp->opts.max_live) {
@@ -452,7 +472,7 @@ static int on_alloc(struct pt_replay *rp, const struct pt_event *ev, uint32_t bu
 		st->now.live++;
 	}
 	note_peak(st, ev->ts_ns);
-	touch(rp, st, ev->ts_ns, bucket);
+	touch(rp, st, ev->ts_ns, bucket, prev);
 	return 0;
 }
 
@@ -466,11 +486,12 @@ static int on_free(struct pt_replay *rp, const struct pt_event *ev, uint32_t buc
 	struct live_slot *s = live_find(rp, ev->addr);
 	if (s) {
 		struct pt_tagstat *st = &rp->stats[s->stat];
+		uint64_t prev = st->now.bytes;
 		st->now.frees++;
 		st->now.bytes -= s->size;
 		st->now.live--;
 		live_remove(rp, s);
-		touch(rp, st, ev->ts_ns, bucket);
+		touch(rp, st, ev->ts_ns, bucket, prev);
 		return 0;
 	}
 	rp->totals.unmatched_frees++;
@@ -482,7 +503,7 @@ static int on_free(struct pt_replay *rp, const struct pt_event *ev, uint32_t buc
 	struct pt_tagstat *st = &rp->stats[si];
 	st->now.frees++;
 	st->unmatched_frees++;
-	touch(rp, st, ev->ts_ns, bucket);
+	touch(rp, st, ev->ts_ns, bucket, st->now.bytes);
 	return 0;
 }
 
@@ -492,13 +513,15 @@ static int on_snapshot(struct pt_replay *rp, const struct pt_event *ev, uint32_t
 	if (si < 0)
 		return (int)si;
 	struct pt_tagstat *st = &rp->stats[si];
+	uint64_t prev = st->now.bytes;
 	rp->totals.snapshots++;
 	st->now.allocs = ev->snap_allocs;
 	st->now.frees = ev->snap_frees;
 	st->now.bytes = ev->size;
 	st->now.live = ev->snap_allocs > ev->snap_frees ? ev->snap_allocs - ev->snap_frees : 0;
 	note_peak(st, ev->ts_ns);
-	touch(rp, st, ev->ts_ns, bucket);
+	/* a snapshot is a sample, not a change: the bucket's trough is the sample itself */
+	touch(rp, st, ev->ts_ns, bucket, st->nseries ? prev : st->now.bytes);
 	return 0;
 }
 
@@ -522,6 +545,20 @@ int pt_replay_event(struct pt_replay *rp, const struct pt_event *ev)
 		flush_pending(rp, e.ts_ns, false);
 	uint32_t bucket = bucket_for(rp, e.ts_ns);
 	rp->cur_bucket = bucket;
+	if (e.kind != PT_EV_MARKER) {
+		if (bucket >= rp->rate_cap) {
+			uint32_t ncap = rp->rate_cap ? rp->rate_cap : 64;
+			while (ncap <= bucket)
+				ncap *= 2;
+			uint64_t *nr = realloc(rp->rate, ncap * sizeof(*nr));
+			if (!nr)
+				return PT_ENOMEM;
+			memset(nr + rp->rate_cap, 0, (ncap - rp->rate_cap) * sizeof(*nr));
+			rp->rate = nr;
+			rp->rate_cap = ncap;
+		}
+		rp->rate[bucket]++;
+	}
 	int rc = 0;
 	switch (e.kind) {
 	case PT_EV_ALLOC:
@@ -550,6 +587,61 @@ int pt_replay_event(struct pt_replay *rp, const struct pt_event *ev)
 	return rc;
 }
 
+/*
+ * Automatic workload end: the first bucket k after which the pool event rate
+ * stays quiet to the end of the trace. "Quiet" means every later bucket has at
+ * most a fifth of the median rate of the active buckets before k, the quiet
+ * tail spans at least 3 buckets and a tenth of the trace, and at least 4
+ * active buckets precede it. Returns false when the trace shows no such drop.
+ */
+static bool detect_workload_end(const struct pt_replay *rp, uint64_t start_ns, uint64_t *wend)
+{
+	enum { MAXG = 128 };
+	uint64_t g_rate[MAXG], sorted[MAXG];
+	uint32_t nb = (uint32_t)(rp->end_ns / rp->interval_ns) + 1;
+	uint32_t b0 = (uint32_t)(start_ns / rp->interval_ns);
+	if (nb <= b0)
+		return false;
+	/* group the buckets after the workload start into at most MAXG groups */
+	uint32_t per = (nb - b0 + MAXG - 1) / MAXG;
+	uint32_t ng = (nb - b0 + per - 1) / per;
+	for (uint32_t g = 0; g < ng; g++) {
+		g_rate[g] = 0;
+		for (uint32_t b = b0 + g * per; b < b0 + (g + 1) * per && b < nb; b++)
+			g_rate[g] += pt_replay_bucket_events(rp, b);
+	}
+	if (ng < 8)
+		return false;
+	uint32_t min_tail = ng / 10 > 3 ? ng / 10 : 3;
+	uint64_t tail_max = 0;
+	uint32_t k = ng;
+	bool found = false;
+	while (k > 5) {
+		uint64_t r = g_rate[k - 1];
+		uint64_t nmax = r > tail_max ? r : tail_max;
+		/* median rate of the active part before the candidate tail */
+		uint32_t na = k - 1;
+		memcpy(sorted, g_rate, na * sizeof(*sorted));
+		for (uint32_t i = 1; i < na; i++)
+			for (uint32_t j = i; j > 0 && sorted[j] < sorted[j - 1]; j--) {
+				uint64_t t = sorted[j];
+				sorted[j] = sorted[j - 1];
+				sorted[j - 1] = t;
+			}
+		uint64_t med = sorted[na / 2];
+		if (med == 0 || nmax * 5 > med)
+			break;
+		tail_max = nmax;
+		k--;
+		if (ng - k >= min_tail)
+			found = true;
+	}
+	if (!found)
+		return false;
+	*wend = ((uint64_t)b0 + (uint64_t)k * per) * rp->interval_ns;
+	return true;
+}
+
 int pt_replay_finish(struct pt_replay *rp, uint64_t end_ns)
 {
 	if (rp->finished)
@@ -562,6 +654,10 @@ int pt_replay_finish(struct pt_replay *rp, uint64_t end_ns)
 	if (rp->phases.wstart_src == PT_PHASE_NONE) {
 		rp->phases.wstart_ns = rp->any_event ? rp->totals.first_ns : 0;
 		rp->phases.wstart_src = PT_PHASE_DEFAULT;
+	}
+	if (rp->phases.wend_src == PT_PHASE_NONE &&
+	    detect_workload_end(rp, rp->phases.wstart_ns, &rp->phases.wend_ns)) {
+		rp->phases.wend_src = PT_PHASE_AUTO;
 	}
 	if (rp->phases.wend_src == PT_PHASE_NONE) {
 		/* fallback: the last quarter of the trace is the cool-down */
@@ -665,7 +761,32 @@ void pt_tagstat_at(const struct pt_replay *rp, const struct pt_tagstat *st, uint
 		*out = st->now;
 		return;
 	}
-	pt_tagstat_bucket(rp, st, (uint32_t)(t_ns / rp->interval_ns), out);
+	uint64_t b = t_ns / rp->interval_ns;
+	if (b > 0 && t_ns % rp->interval_ns == 0)
+		b--; /* on a bucket edge: the state at the end of the bucket before */
+	pt_tagstat_bucket(rp, st, (uint32_t)b, out);
+}
+
+uint64_t pt_tagstat_bucket_min(const struct pt_replay *rp, const struct pt_tagstat *st, uint32_t b)
+{
+	(void)rp;
+	uint32_t lo = 0, hi = st->nseries;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (st->series[mid].bucket <= b)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return 0;
+	const struct pt_series_point *p = &st->series[lo - 1];
+	return p->bucket == b ? p->min_bytes : p->c.bytes;
+}
+
+uint64_t pt_replay_bucket_events(const struct pt_replay *rp, uint32_t b)
+{
+	return b < rp->rate_cap ? rp->rate[b] : 0;
 }
 
 int pt_replay_live_foreach(const struct pt_replay *rp,

@@ -9,6 +9,7 @@
 
 #include "pooltrace/error.h"
 #include "pooltrace/report.h"
+#include "pooltrace/tagfilter.h"
 #include "pooltrace/tags.h"
 
 uint64_t pt_per_alloc(const struct pt_counts *c)
@@ -142,6 +143,8 @@ int pt_report_rows(const struct pt_replay *rp, const struct pt_report_opts *opts
 		keys[k].stat = i;
 		counts_for(rp, opts, &st[i], &keys[k].c);
 		keys[k].tag = pt_tags_bytes(tags, st[i].tag, &keys[k].taglen);
+		if (opts && opts->filter && !pt_tagfilter_shown(opts->filter, keys[k].tag, keys[k].taglen))
+			continue;
 		keys[k].pool = st[i].pool;
 		k++;
 	}
@@ -168,6 +171,26 @@ void pt_report_counts(const struct pt_report *rep, size_t stat, struct pt_counts
 		return;
 	}
 	counts_for(rep->rp, rep->opts, &st[stat], out);
+}
+
+void pt_report_summary(const struct pt_report *rep, struct pt_verdict_summary *out)
+{
+	size_t ns;
+	memset(out, 0, sizeof(*out));
+	pt_replay_stats(rep->rp, &ns);
+	for (size_t s = 0; rep->verdicts && s < ns; s++) {
+		const struct pt_tag_verdict *v = &rep->verdicts[s];
+		if (v->hidden)
+			continue;
+		if (v->suppressed)
+			out->suppressed++;
+		else if (v->verdict == PT_VERDICT_LEAK)
+			out->leak++;
+		else if (v->verdict == PT_VERDICT_SUSPECT)
+			out->suspect++;
+		else
+			out->ok++;
+	}
 }
 
 /* ---- escapers ---- */
@@ -435,10 +458,9 @@ uint64_t pt_report_bucket_end_ns(const struct pt_replay *rp, uint32_t b)
 
 void pt_report_verdict_counts(const struct pt_report *rep, size_t n[3])
 {
-	size_t ns;
-	n[0] = n[1] = n[2] = 0;
-	pt_replay_stats(rep->rp, &ns);
-	for (size_t s = 0; rep->verdicts && s < ns; s++)
-		if ((unsigned)rep->verdicts[s].verdict < 3)
-			n[rep->verdicts[s].verdict]++;
+	struct pt_verdict_summary sum;
+	pt_report_summary(rep, &sum);
+	n[PT_VERDICT_LEAK] = sum.leak;
+	n[PT_VERDICT_SUSPECT] = sum.suspect;
+	n[PT_VERDICT_OK] = sum.ok;
 }

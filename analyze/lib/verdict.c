@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The drain rule (docs/leak-detection.md):
- *   growth  = outstanding bytes at workload end - at workload start
- *   drained = (bytes at workload end - bytes at trace end) / growth
- * A tag whose growth is at least min_leak_bytes and of which less than
- * leak_max_drain was freed by the end of the trace is a leak; at least
- * ok_min_drain freed is ok; in between, or without a cool-down to test
- * draining, it is a suspect.
+ * Leak verdicts (docs/leak-detection.md). Three kinds of evidence are
+ * combined for every (tag, pool type):
+ *
+ *  - drain: outstanding bytes at workload start, workload end and trace end;
+ *  - age: which live allocations at trace end were made inside the workload
+ *    (WPA's "allocated inside, freed outside"), by process, oldest first;
+ *  - trend: the Theil-Sen slope of the troughs (lowest outstanding bytes of
+ *    each window) over the workload and over its second half, with Sen's
+ *    95 % confidence interval, so a sawtooth with flat troughs is no leak
+ *    and rising troughs are one even when most of the churn drains.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +19,9 @@
 #include "pooltrace/error.h"
 #include "pooltrace/report.h"
 #include "pooltrace/verdict.h"
+
+#define TREND_WINDOWS 16
+#define NS_PER_S 1e9
 
 void pt_verdict_opts_init(struct pt_verdict_opts *o)
 {
@@ -36,12 +43,275 @@ const char *pt_verdict_name(enum pt_verdict_kind v)
 	}
 }
 
+const char *pt_pattern_name(enum pt_pattern p)
+{
+	static const char *const names[] = {"none",          "flat",      "sawtooth",
+					    "steady growth", "staircase", "plateau"};
+	return (unsigned)p < sizeof(names) / sizeof(*names) ? names[p] : "?";
+}
+
+/* ---- trend ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Theil-Sen slope of (x, y) with Sen's 95 % interval. Returns false with fewer than 3 points. */
+static bool theil_sen(const double *x, const double *y, size_t n, double *slope, double *lo,
+		      double *hi)
+{
+	double s[TREND_WINDOWS * TREND_WINDOWS / 2 + 1];
+	size_t m = 0;
+	if (n < 3)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (x[j] != x[i])
+				s[m++] = (y[j] - y[i]) / (x[j] - x[i]);
+	if (m < 3)
+		return false;
+	qsort(s, m, sizeof(*s), cmp_double);
+	*slope = (m % 2) ? s[m / 2] : (s[m / 2 - 1] + s[m / 2]) / 2;
+	double nn = (double)n;
+	double c = 1.96 * sqrt(nn * (nn - 1) * (2 * nn + 5) / 18.0);
+	double l = floor(((double)m - c) / 2.0), u = ceil(((double)m + c) / 2.0);
+	*lo = s[l < 0 ? 0 : (size_t)l];
+	*hi = s[u >= (double)m ? m - 1 : (size_t)u];
+	return true;
+}
+
+static void fit_trend(const struct pt_replay *rp, const struct pt_tagstat *st, uint64_t ws,
+		      uint64_t we, struct pt_trend *t, enum pt_pattern *pattern)
+{
+	uint64_t iv = pt_replay_interval_ns(rp);
+	uint32_t b0 = (uint32_t)(ws / iv), b1 = (uint32_t)(we / iv);
+	memset(t, 0, sizeof(*t));
+	*pattern = PT_PATTERN_NONE;
+	if (b1 <= b0)
+		return;
+	uint32_t nb = b1 - b0;
+	uint32_t w = nb < TREND_WINDOWS ? nb : TREND_WINDOWS;
+	double x[TREND_WINDOWS], y[TREND_WINDOWS], pk[TREND_WINDOWS];
+	for (uint32_t i = 0; i < w; i++) {
+		uint32_t lo = b0 + (uint32_t)((uint64_t)i * nb / w);
+		uint32_t hi = b0 + (uint32_t)((uint64_t)(i + 1) * nb / w);
+		uint64_t trough = UINT64_MAX, peak = 0;
+		for (uint32_t b = lo; b < hi; b++) {
+			uint64_t mn = pt_tagstat_bucket_min(rp, st, b);
+			struct pt_counts c;
+			pt_tagstat_bucket(rp, st, b, &c);
+			if (mn < trough)
+				trough = mn;
+			if (c.bytes > peak)
+				peak = c.bytes;
+		}
+		x[i] = ((double)lo + (double)(hi - lo) / 2.0) * (double)iv / NS_PER_S;
+		y[i] = (double)trough;
+		pk[i] = (double)peak;
+	}
+	t->windows = w;
+	if (w < 4)
+		return;
+	t->valid = theil_sen(x, y, w, &t->slope, &t->slope_lo, &t->slope_hi);
+	if (!t->valid)
+		return;
+	uint32_t h = w / 2;
+	t->late_valid = theil_sen(x + h, y + h, w - h, &t->late_slope, &t->late_lo, &t->late_hi);
+	t->trough_first = y[0];
+	t->trough_last = y[w - 1];
+	double amp = 0;
+	for (uint32_t i = 0; i < w; i++)
+		amp += pk[i] - y[i];
+	t->peak_to_trough = amp / w;
+
+	double span = x[w - 1] - x[0];
+	double rise = t->slope * span;
+	double net = t->trough_last - t->trough_first;
+	bool late_flat = t->late_valid && t->late_lo <= 0 &&
+			 t->late_slope * span / 2 < 0.2 * (net > 0 ? net : 0);
+	bool rising = t->slope_lo > 0 && rise > 0;
+	/* rose (early), then level for the whole second half */
+	if (net > 0 && late_flat && net > 0.5 * t->peak_to_trough) {
+		*pattern = PT_PATTERN_PLATEAU;
+		return;
+	}
+	if (!rising) {
+		*pattern = t->peak_to_trough > 0 && t->peak_to_trough > 2 * fabs(rise) ?
+				   PT_PATTERN_SAWTOOTH : PT_PATTERN_FLAT;
+		return;
+	}
+	/* staircase: a few window-to-window steps carry most of the rise */
+	double inc[TREND_WINDOWS], total = 0;
+	uint32_t ni = 0, zero = 0;
+	for (uint32_t i = 1; i < w; i++) {
+		double d = y[i] - y[i - 1];
+		if (d > 0) {
+			inc[ni++] = d;
+			total += d;
+		} else {
+			zero++;
+		}
+	}
+	qsort(inc, ni, sizeof(*inc), cmp_double);
+	double top = 0;
+	uint32_t k = (w - 1 + 3) / 4;
+	for (uint32_t i = 0; i < k && i < ni; i++)
+		top += inc[ni - 1 - i];
+	*pattern = (total > 0 && top >= 0.75 * total && zero >= (w - 1) / 3) ? PT_PATTERN_STAIRCASE
+									    : PT_PATTERN_STEADY;
+}
+
+/* ---- age and processes (one pass over the live map for all entries) ---- */
+
+struct pidkey {
+	uint32_t stat, pid;
+	uint64_t live, bytes;
+	bool used;
+};
+
+struct age_ctx {
+	struct pt_tag_verdict *v;
+	uint64_t ws, we, end;
+	struct pidkey *pk;
+	size_t pk_mask, pk_n;
+	int err;
+};
+
+static size_t pk_hash(uint32_t stat, uint32_t pid, size_t mask)
+{
+	uint64_t k = ((uint64_t)stat << 32 | pid) * 0x9E3779B97F4A7C15ull;
+	return (size_t)(k >> 17) & mask;
+}
+
+static int pk_grow(struct age_ctx *c)
+{
+	size_t ncap = (c->pk_mask + 1) * 2;
+	struct pidkey *n = calloc(ncap, sizeof(*n));
+	if (!n)
+		return PT_ENOMEM;
+	for (size_t i = 0; i <= c->pk_mask; i++) {
+		if (!c->pk[i].used)
+			continue;
+		size_t h = pk_hash(c->pk[i].stat, c->pk[i].pid, ncap - 1);
+		while (n[h].used)
+			h = (h + 1) & (ncap - 1);
+		n[h] = c->pk[i];
+	}
+	free(c->pk);
+	c->pk = n;
+	c->pk_mask = ncap - 1;
+	return 0;
+}
+
+static int on_live(void *ctx, const struct pt_live_alloc *a)
+{
+	struct age_ctx *c = ctx;
+	struct pt_age *g = &c->v[a->stat].age;
+	if (a->ts_ns < c->ws) {
+		g->live_before++;
+		g->bytes_before += a->size;
+	} else if (a->ts_ns <= c->we) {
+		g->live_inside++;
+		g->bytes_inside += a->size;
+		if (a->ts_ns < c->ws + (c->we - c->ws) / 2) {
+			g->live_early++;
+			g->bytes_early += a->size;
+		}
+	} else {
+		g->live_after++;
+		g->bytes_after += a->size;
+	}
+	uint64_t bin = c->end ? a->ts_ns * PT_AGE_BINS / (c->end + 1) : 0;
+	if (bin >= PT_AGE_BINS)
+		bin = PT_AGE_BINS - 1;
+	g->hist_count[bin]++;
+	g->hist_bytes[bin] += a->size;
+	/* keep the oldest few, sorted by time then address (deterministic) */
+	uint32_t n = g->noldest, pos = n;
+	while (pos > 0 && (g->oldest[pos - 1].ts_ns > a->ts_ns ||
+			   (g->oldest[pos - 1].ts_ns == a->ts_ns && g->oldest[pos - 1].addr > a->addr)))
+		pos--;
+	if (pos < PT_OLDEST_MAX) {
+		uint32_t last = n < PT_OLDEST_MAX ? n : PT_OLDEST_MAX - 1;
+		memmove(&g->oldest[pos + 1], &g->oldest[pos], (last - pos) * sizeof(g->oldest[0]));
+		g->oldest[pos] = *a;
+		if (n < PT_OLDEST_MAX)
+			g->noldest++;
+	}
+	/* per-process live bytes */
+	if ((c->pk_n + 1) * 2 > c->pk_mask + 1 && pk_grow(c) < 0) {
+		c->err = PT_ENOMEM;
+		return 1;
+	}
+	size_t h = pk_hash(a->stat, a->pid, c->pk_mask);
+	while (c->pk[h].used && (c->pk[h].stat != a->stat || c->pk[h].pid != a->pid))
+		h = (h + 1) & c->pk_mask;
+	if (!c->pk[h].used) {
+		c->pk[h].used = true;
+		c->pk[h].stat = a->stat;
+		c->pk[h].pid = a->pid;
+		c->pk_n++;
+	}
+	c->pk[h].live++;
+	c->pk[h].bytes += a->size;
+	return 0;
+}
+
+static void add_pid(struct pt_tag_verdict *v, const struct pidkey *k)
+{
+	uint32_t n = v->npids, pos = n;
+	while (pos > 0 && (v->pids[pos - 1].bytes < k->bytes ||
+			   (v->pids[pos - 1].bytes == k->bytes && v->pids[pos - 1].pid > k->pid)))
+		pos--;
+	if (pos >= PT_TOP_PIDS)
+		return;
+	uint32_t last = n < PT_TOP_PIDS ? n : PT_TOP_PIDS - 1;
+	memmove(&v->pids[pos + 1], &v->pids[pos], (last - pos) * sizeof(v->pids[0]));
+	v->pids[pos].pid = k->pid;
+	v->pids[pos].live = k->live;
+	v->pids[pos].bytes = k->bytes;
+	if (n < PT_TOP_PIDS)
+		v->npids++;
+}
+
+static int gather_age(const struct pt_replay *rp, struct pt_tag_verdict *v, size_t n)
+{
+	const struct pt_phases *ph = pt_replay_phases(rp);
+	struct age_ctx c = {v, ph->wstart_ns, ph->wend_ns, pt_replay_end_ns(rp), NULL, 255, 0, 0};
+	(void)n;
+	c.pk = calloc(c.pk_mask + 1, sizeof(*c.pk));
+	if (!c.pk)
+		return PT_ENOMEM;
+	pt_replay_live_foreach(rp, on_live, &c);
+	if (!c.err)
+		for (size_t i = 0; i <= c.pk_mask; i++)
+			if (c.pk[i].used)
+				add_pid(&v[c.pk[i].stat], &c.pk[i]);
+	free(c.pk);
+	return c.err;
+}
+
+/* ---- the decision ---- */
+
+static bool significant_rise(const struct pt_trend *t, bool late, double span_s, uint64_t min_bytes)
+{
+	double s = late ? t->late_slope : t->slope, lo = late ? t->late_lo : t->slope_lo;
+	if (late && !t->late_valid)
+		return false;
+	if (!t->valid || lo <= 0)
+		return false;
+	return s * span_s >= (double)min_bytes;
+}
+
 static void judge_one(const struct pt_replay *rp, const struct pt_tagstat *st,
-		      const struct pt_verdict_opts *o, struct pt_tag_verdict *v)
+		      const struct pt_verdict_opts *o, double loss_rate, bool snapshot_only,
+		      struct pt_tag_verdict *v)
 {
 	const struct pt_phases *ph = pt_replay_phases(rp);
 	uint64_t end = pt_replay_end_ns(rp);
-	char t1[32], b1[32], b2[32];
+	char t1[32], b1[32], b2[32], b3[32];
 
 	if (ph->wstart_src == PT_PHASE_DEFAULT)
 		memset(&v->at_wstart, 0, sizeof(v->at_wstart)); /* nothing before the trace */
@@ -50,57 +320,125 @@ static void judge_one(const struct pt_replay *rp, const struct pt_tagstat *st,
 	pt_tagstat_at(rp, st, ph->wend_ns, &v->at_wend);
 	v->at_end = st->now;
 	v->growth_bytes = (int64_t)v->at_wend.bytes - (int64_t)v->at_wstart.bytes;
+	v->residual_bytes = (int64_t)v->at_end.bytes - (int64_t)v->at_wstart.bytes;
 	int64_t freed = (int64_t)v->at_wend.bytes - (int64_t)v->at_end.bytes;
 	v->drained = v->growth_bytes > 0 ? (double)freed / (double)v->growth_bytes : 0.0;
-	uint64_t cooldown = end > ph->wend_ns ? end - ph->wend_ns : 0;
-	pt_format_time(cooldown, t1, sizeof(t1));
+	fit_trend(rp, st, ph->wstart_ns, ph->wend_ns, &v->trend, &v->pattern);
 
-	if (v->growth_bytes <= 0 || (uint64_t)v->growth_bytes < o->min_leak_bytes) {
-		v->verdict = PT_VERDICT_OK;
-		v->score = 0;
-		if (v->growth_bytes > 0)
-			snprintf(v->reason, sizeof(v->reason),
-				 "grew by %s during the workload, below --min-leak-bytes",
-				 pt_format_bytes((uint64_t)v->growth_bytes, b1, sizeof(b1)));
-		else
-			snprintf(v->reason, sizeof(v->reason), "no growth during the workload");
+	uint64_t cooldown = end > ph->wend_ns ? end - ph->wend_ns : 0;
+	bool has_cooldown = cooldown > 0;
+	double span = (double)(ph->wend_ns - ph->wstart_ns) / NS_PER_S;
+	/* what the workload left behind: live allocations made inside it (exact with
+	 * addresses), else the residual of the counters */
+	int64_t left = snapshot_only ? v->residual_bytes : (int64_t)v->age.bytes_inside;
+	uint64_t left_live = snapshot_only ? (v->at_end.live > v->at_wstart.live ?
+						     v->at_end.live - v->at_wstart.live : 0)
+					   : v->age.live_inside;
+	uint64_t workload_allocs = v->at_wend.allocs - v->at_wstart.allocs;
+	bool rise = significant_rise(&v->trend, false, span, o->min_leak_bytes);
+	bool late_rise = significant_rise(&v->trend, true, span / 2, o->min_leak_bytes);
+	double pct = v->drained * 100.0;
+
+	pt_format_time(cooldown, t1, sizeof(t1));
+	pt_format_bytes(v->growth_bytes > 0 ? (uint64_t)v->growth_bytes : 0, b1, sizeof(b1));
+	pt_format_bytes(left > 0 ? (uint64_t)left : 0, b2, sizeof(b2));
+	pt_format_bytes((uint64_t)fabs(v->trend.late_valid ? v->trend.late_slope : v->trend.slope),
+			b3, sizeof(b3));
+
+	v->verdict = PT_VERDICT_OK;
+	v->score = 0;
+	if ((v->growth_bytes <= 0 || (uint64_t)v->growth_bytes < o->min_leak_bytes) &&
+	    (left <= 0 || (uint64_t)left < o->min_leak_bytes)) {
+		snprintf(v->reason, sizeof(v->reason), "no growth during the workload");
 		return;
 	}
-	pt_format_bytes((uint64_t)v->growth_bytes, b1, sizeof(b1));
-	pt_format_bytes(v->at_end.bytes, b2, sizeof(b2));
-	if (cooldown == 0) {
-		v->verdict = PT_VERDICT_SUSPECT;
-		v->score = 0.5;
+	if (left <= 0 || (uint64_t)left < o->min_leak_bytes) {
 		snprintf(v->reason, sizeof(v->reason),
-			 "grew by %s during the workload; the trace has no cool-down after the "
-			 "workload end, so draining cannot be tested",
+			 "grew by %s during the workload; everything allocated then was freed by the end",
 			 b1);
 		return;
 	}
-	double pct = v->drained * 100.0;
-	if (v->drained >= o->ok_min_drain) {
-		v->verdict = PT_VERDICT_OK;
-		v->score = 0;
+	/* lost events: a lost free looks like a leak */
+	if (o->lost_known && o->events_lost > 0 && workload_allocs > 0) {
+		double frac = (double)left_live / (double)workload_allocs;
+		if (frac <= 3.0 * loss_rate + 0.001 || left_live <= o->events_lost / 1000)
+			v->lost_events_matter = true;
+	}
+	if (!has_cooldown) {
+		v->verdict = PT_VERDICT_SUSPECT;
+		v->score = rise ? 0.6 : 0.3;
+		snprintf(v->reason, sizeof(v->reason),
+			 "grew by %s during the workload%s; the trace ends with the workload, so draining "
+			 "cannot be tested (record a cool-down)",
+			 b1, rise ? " and its troughs rose steadily" : "");
+		return;
+	}
+	enum pt_verdict_kind kind;
+	/* a plateau is a bounded cache only while the tag stays busy (allocations
+	 * in the second half of the workload that did not raise the troughs) and
+	 * recycles its objects: most of what is still live was allocated late.
+	 * Objects from the growth phase that are all still there are stuck: a leak
+	 * that stopped growing. */
+	struct pt_counts mid;
+	pt_tagstat_at(rp, st, ph->wstart_ns + (ph->wend_ns - ph->wstart_ns) / 2, &mid);
+	bool busy_late = v->at_wend.allocs > mid.allocs;
+	bool recycled = snapshot_only || v->age.bytes_early * 2 < v->age.bytes_inside;
+	if (v->drained < o->leak_max_drain) {
+		if (v->pattern == PT_PATTERN_PLATEAU && !late_rise && busy_late && recycled) {
+			kind = PT_VERDICT_SUSPECT;
+			v->score = 0.4;
+			snprintf(v->reason, sizeof(v->reason),
+				 "grew by %s early in the workload, then levelled off while its objects were "
+				 "recycled, and did not drain in %s of cool-down: a cache that fills to a bound?",
+				 b1, t1);
+		} else {
+			kind = PT_VERDICT_LEAK;
+			v->score = 0.7 + 0.2 * (rise ? 1 : 0) + 0.1 * (1.0 - (v->drained > 0 ? v->drained : 0));
+			snprintf(v->reason, sizeof(v->reason),
+				 "grew by %s during the workload (%s); only %.0f%% freed in %s of cool-down; "
+				 "%s in %llu allocations made during the workload still outstanding",
+				 b1, pt_pattern_name(v->pattern), pct < 0 ? 0.0 : pct, t1, b2,
+				 (unsigned long long)left_live);
+		}
+	} else if (rise && late_rise && v->trend.slope * span >= 0.5 * (double)left) {
+		/* the churn drains but the troughs kept rising to the end: a slow leak under churn */
+		kind = PT_VERDICT_LEAK;
+		v->score = 0.75;
+		snprintf(v->reason, sizeof(v->reason),
+			 "%.0f%% of the growth drained in %s of cool-down, but its troughs rose steadily "
+			 "(%s/s) to the end of the workload: %s in %llu allocations made during the "
+			 "workload are still outstanding",
+			 pct, t1, b3, b2, (unsigned long long)left_live);
+	} else if (v->drained >= o->ok_min_drain) {
+		kind = PT_VERDICT_OK;
 		snprintf(v->reason, sizeof(v->reason),
 			 "grew by %s during the workload and %.0f%% of it was freed in %s of cool-down",
 			 b1, pct, t1);
-		return;
-	}
-	uint64_t still = v->at_end.live;
-	if (v->drained < o->leak_max_drain) {
-		v->verdict = PT_VERDICT_LEAK;
-		v->score = 1.0 - (v->drained > 0 ? v->drained : 0);
-		snprintf(v->reason, sizeof(v->reason),
-			 "grew by %s during the workload; only %.0f%% freed in %s of cool-down; "
-			 "%s in %llu allocations still outstanding",
-			 b1, pct < 0 ? 0.0 : pct, t1, b2, (unsigned long long)still);
 	} else {
-		v->verdict = PT_VERDICT_SUSPECT;
+		kind = PT_VERDICT_SUSPECT;
 		v->score = 0.5 * (1.0 - v->drained);
 		snprintf(v->reason, sizeof(v->reason),
-			 "grew by %s during the workload; %.0f%% freed in %s of cool-down (partial drain)",
-			 b1, pct, t1);
+			 "grew by %s during the workload; %.0f%% freed in %s of cool-down (partial drain, "
+			 "troughs %s)",
+			 b1, pct, t1, late_rise ? "still rising" : "not rising");
 	}
+	if (kind == PT_VERDICT_LEAK && v->lost_events_matter) {
+		kind = PT_VERDICT_SUSPECT;
+		v->score *= 0.5;
+		size_t l = strlen(v->reason);
+		snprintf(v->reason + l, sizeof(v->reason) - l,
+			 "; but the trace lost %llu events and a lost free looks like a leak",
+			 (unsigned long long)o->events_lost);
+	} else if (kind == PT_VERDICT_LEAK && o->lost_known && o->events_lost > 0) {
+		v->score *= 0.9;
+	}
+	if (kind == PT_VERDICT_LEAK && v->score < o->min_score) {
+		kind = PT_VERDICT_SUSPECT;
+		size_t l = strlen(v->reason);
+		snprintf(v->reason + l, sizeof(v->reason) - l, " (score %.2f below --min-confidence)",
+			 v->score);
+	}
+	v->verdict = kind;
 }
 
 int pt_judge(const struct pt_replay *rp, const struct pt_verdict_opts *opts,
@@ -116,9 +454,19 @@ int pt_judge(const struct pt_replay *rp, const struct pt_verdict_opts *opts,
 	struct pt_tag_verdict *v = calloc(n ? n : 1, sizeof(*v));
 	if (!v)
 		return PT_ENOMEM;
+	int rc = gather_age(rp, v, n);
+	if (rc < 0) {
+		free(v);
+		return rc;
+	}
+	const struct pt_replay_totals *t = pt_replay_totals(rp);
+	double loss_rate = 0;
+	if (opts->lost_known && t->events + opts->events_lost > 0)
+		loss_rate = (double)opts->events_lost / (double)(t->events + opts->events_lost);
+	bool snapshot_only = t->snapshots > 0 && t->allocs == 0;
 	for (size_t i = 0; i < n; i++) {
 		v[i].stat = i;
-		judge_one(rp, &st[i], opts, &v[i]);
+		judge_one(rp, &st[i], opts, loss_rate, snapshot_only, &v[i]);
 	}
 	*out = v;
 	return 0;

@@ -10,6 +10,7 @@
 #include "pooltrace/replay.h"
 #include "pooltrace/report.h"
 #include "pooltrace/tagmap.h"
+#include "pooltrace/tagfilter.h"
 #include "pooltrace/tags.h"
 #include "pooltrace/util.h"
 #include "pooltrace/verdict.h"

@@ -39,6 +39,7 @@ static inline int64_t pt_counts_diff(const struct pt_counts *c)
 struct pt_series_point {
 	uint32_t bucket;
 	struct pt_counts c;
+	uint64_t min_bytes;  /* lowest outstanding bytes within the bucket (troughs) */
 };
 
 /* Moments the replay records exactly for every tag. */
@@ -181,6 +182,18 @@ void pt_tagstat_at(const struct pt_replay *rp, const struct pt_tagstat *st, uint
  */
 void pt_tagstat_bucket(const struct pt_replay *rp, const struct pt_tagstat *st, uint32_t b,
 		       struct pt_counts *out);
+
+/**
+ * pt_tagstat_bucket_min() - lowest outstanding bytes of one entry within bucket b
+ * (the trough; equal to the bytes at the bucket end when nothing happened in it).
+ */
+uint64_t pt_tagstat_bucket_min(const struct pt_replay *rp, const struct pt_tagstat *st, uint32_t b);
+
+/**
+ * pt_replay_bucket_events() - pool events (allocs + frees + snapshot rows) that fell in
+ * bucket b, over all tags: the event rate the automatic phase detection uses.
+ */
+uint64_t pt_replay_bucket_events(const struct pt_replay *rp, uint32_t b);
 
 /**
  * pt_replay_live_foreach() - call fn for every live allocation (arbitrary order).

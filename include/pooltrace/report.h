@@ -17,6 +17,8 @@
 extern "C" {
 #endif
 
+struct pt_tagfilter;
+
 /* PoolMon's sort keys. */
 enum pt_sort {
 	PT_SORT_TAG = 0,
@@ -45,6 +47,7 @@ struct pt_report_opts {
 	uint64_t at_ns;           /* table at this time instead of trace end */
 	size_t limit;             /* rows at most (0 = all) */
 	bool color;               /* ANSI colour (text reporter) */
+	const struct pt_tagfilter *filter; /* --tags / --exclude (may be NULL) */
 	const char *command_line; /* how the report was produced, for the record */
 	const char *input_name;
 	bool csv_series;          /* csv reporter: time series instead of the per-tag summary */
@@ -93,6 +96,15 @@ int pt_report_rows(const struct pt_replay *rp, const struct pt_report_opts *opts
  */
 void pt_report_counts(const struct pt_report *rep, size_t stat, struct pt_counts *out);
 
+/* Verdict counts over the tags a report covers (hidden ones left out). */
+struct pt_verdict_summary {
+	size_t leak, suspect, ok;  /* suppressed tags are not in these */
+	size_t suppressed;
+};
+
+/** pt_report_summary() - count the verdicts of the tags not hidden by --tags/--exclude. */
+void pt_report_summary(const struct pt_report *rep, struct pt_verdict_summary *out);
+
 /** pt_sort_parse() - "tag", "allocs", "frees", "diff", "bytes", "per-alloc" (or PoolMon letters t a f d b m). */
 int pt_sort_parse(const char *s, enum pt_sort *out);
 
@@ -127,7 +139,7 @@ size_t pt_report_chart_set(const struct pt_report *rep, size_t *out, size_t max)
 /** pt_report_bucket_end_ns() - the time a timeline bucket ends (capped at trace end). */
 uint64_t pt_report_bucket_end_ns(const struct pt_replay *rp, uint32_t b);
 
-/** pt_report_verdict_counts() - how many entries got each verdict (n[PT_VERDICT_*]). */
+/** pt_report_verdict_counts() - pt_report_summary() as n[PT_VERDICT_*] (hidden and suppressed tags left out). */
 void pt_report_verdict_counts(const struct pt_report *rep, size_t n[3]);
 
 /** pt_format_time() - "12.345 s" style time since trace start into buf. @return buf. */

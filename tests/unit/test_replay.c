@@ -133,8 +133,12 @@ static void test_unmatched_and_double(void **state)
 	fx_free(f);
 }
 
-/* A leak among churn: the leak stays, the churn drains after the marker. */
-static void scenario(struct fx *f, bool with_marker)
+/*
+ * A leak among churn: the leak stays, the churn drains after the marker.
+ * With bg, a background tag also churns at 50 allocations and frees a second
+ * during the workload (a realistic event rate for the phase detection).
+ */
+static void scenario_bg(struct fx *f, bool with_marker, bool bg)
 {
 	uint64_t addr = 0x100000;
 	for (uint64_t s = 0; s < 60; s++) {
@@ -143,6 +147,11 @@ static void scenario(struct fx *f, bool with_marker)
 		ev(f, PT_EV_ALLOC, s * S + 1, "Busy", PT_POOL_PAGED, 1000, a);
 		if (s % 2)
 			ev(f, PT_EV_FREE, s * S + 2, "Busy", PT_POOL_PAGED, 0, a);
+		for (uint64_t i = 0; bg && i < 50; i++) {
+			uint64_t t = s * S + 10 + i * (S / 50), ba = 0x70000000 + (s * 50 + i) * 16;
+			ev(f, PT_EV_ALLOC, t, "Bg  ", PT_POOL_PAGED, 32, ba);
+			ev(f, PT_EV_FREE, t + 1, "Bg  ", PT_POOL_PAGED, 0, ba);
+		}
 	}
 	if (with_marker)
 		marker(f, 60 * S, "workload-end");
@@ -156,6 +165,11 @@ static void scenario(struct fx *f, bool with_marker)
 	}
 	ev(f, PT_EV_ALLOC, 80 * S, "Tail", PT_POOL_PAGED, 1, 0x77);
 	ev(f, PT_EV_FREE, 80 * S + 1, "Tail", PT_POOL_PAGED, 0, 0x77);
+}
+
+static void scenario(struct fx *f, bool with_marker)
+{
+	scenario_bg(f, with_marker, false);
 }
 
 static const struct pt_tag_verdict *verdict_of(struct fx *f, struct pt_tag_verdict *v,
@@ -215,21 +229,43 @@ static void test_verdict_option_overrides_marker(void **state)
 	fx_free(f);
 }
 
-static void test_default_phase_last_quarter(void **state)
+static void test_auto_phase_from_rate(void **state)
 {
 	(void)state;
 	struct fx *f = fx_new(NULL);
-	scenario(f, false);
+	scenario_bg(f, false, true);
 	assert_int_equal(pt_replay_finish(f->rp, 100 * S), 0);
 	const struct pt_phases *ph = pt_replay_phases(f->rp);
-	assert_int_equal(ph->wend_src, PT_PHASE_DEFAULT);
+	/* the event rate drops after 60 s (and the drain at 61 s): detected */
+	assert_int_equal(ph->wend_src, PT_PHASE_AUTO);
 	assert_int_equal(ph->wstart_src, PT_PHASE_DEFAULT);
-	assert_int_equal(ph->wend_ns, 75 * S);
+	assert_true(ph->wend_ns >= 60 * S && ph->wend_ns <= 64 * S);
+	assert_int_equal(pt_replay_totals(f->rp)->out_of_order, 0);
 	assert_int_equal(pt_replay_end_ns(f->rp), 100 * S);
 	struct pt_tag_verdict *v;
 	assert_int_equal(pt_judge(f->rp, NULL, &v), 0);
 	assert_int_equal(verdict_of(f, v, "Leak", PT_POOL_NONPAGED)->verdict, PT_VERDICT_LEAK);
 	assert_int_equal(verdict_of(f, v, "Busy", PT_POOL_PAGED)->verdict, PT_VERDICT_OK);
+	free(v);
+	fx_free(f);
+}
+
+static void test_default_phase_last_quarter(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	/* an even rate to the end: no drop to detect */
+	for (uint64_t i = 0; i < 1000; i++)
+		ev(f, PT_EV_ALLOC, i * (S / 10), "Leak", PT_POOL_NONPAGED, 256, 0x1000 + i * 16);
+	assert_int_equal(pt_replay_finish(f->rp, 100 * S), 0);
+	const struct pt_phases *ph = pt_replay_phases(f->rp);
+	assert_int_equal(ph->wend_src, PT_PHASE_DEFAULT);
+	assert_int_equal(ph->wstart_src, PT_PHASE_DEFAULT);
+	assert_int_equal(ph->wend_ns, 75 * S);
+	struct pt_tag_verdict *v;
+	assert_int_equal(pt_judge(f->rp, NULL, &v), 0);
+	/* kept allocating after the assumed workload end: nothing drained */
+	assert_int_equal(v[0].verdict, PT_VERDICT_LEAK);
 	free(v);
 	fx_free(f);
 }
@@ -253,8 +289,11 @@ static void test_partial_drain_and_min_bytes(void **state)
 {
 	(void)state;
 	struct fx *f = fx_new(NULL);
+	/* a burst early in the workload, then flat: no trend */
 	for (uint64_t i = 0; i < 10; i++)
-		ev(f, PT_EV_ALLOC, i * S, "Part", PT_POOL_PAGED, 100, 0x100 + i * 16);
+		ev(f, PT_EV_ALLOC, i * (S / 10), "Part", PT_POOL_PAGED, 100, 0x100 + i * 16);
+	ev(f, PT_EV_ALLOC, 9 * S, "Flat", PT_POOL_PAGED, 1, 0x5555);
+	ev(f, PT_EV_FREE, 9 * S + 1, "Flat", PT_POOL_PAGED, 0, 0x5555);
 	marker(f, 10 * S, "workload-end");
 	for (uint64_t i = 0; i < 3; i++)
 		ev(f, PT_EV_FREE, 11 * S + i, "Part", PT_POOL_PAGED, 0, 0x100 + i * 16);
@@ -269,6 +308,192 @@ static void test_partial_drain_and_min_bytes(void **state)
 	assert_true(verdict_of(f, v, "Part", PT_POOL_PAGED)->drained > 0.29);
 	/* Tiny grew after the workload: no growth during it */
 	assert_int_equal(verdict_of(f, v, "Tiny", PT_POOL_PAGED)->verdict, PT_VERDICT_OK);
+	free(v);
+	fx_free(f);
+}
+
+/* Heavy churn that drains, with a small leak underneath: the troughs give it away. */
+static void test_slow_leak_under_churn(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	uint64_t churn = 0x10000000, leak = 0x20000000;
+	for (uint64_t ms = 0; ms < 100000; ms += 100) {
+		/* churn: 50 KiB that stays live for 2 s */
+		ev(f, PT_EV_ALLOC, ms * 1000000, "Chrn", PT_POOL_PAGED, 51200, churn + ms * 16);
+		if (ms >= 2000)
+			ev(f, PT_EV_FREE, ms * 1000000 + 1, "Chrn", PT_POOL_PAGED, 0, churn + (ms - 2000) * 16);
+		if (ms % 1000 == 0) /* 64 bytes a second that are never freed */
+			ev(f, PT_EV_ALLOC, ms * 1000000 + 2, "Chrn", PT_POOL_PAGED, 64, leak + ms);
+	}
+	marker(f, 100 * S, "workload-end");
+	for (uint64_t ms = 98000; ms < 100000; ms += 100)
+		ev(f, PT_EV_FREE, 101 * S + ms, "Chrn", PT_POOL_PAGED, 0, churn + ms * 16);
+	assert_int_equal(pt_replay_finish(f->rp, 130 * S), 0);
+	struct pt_tag_verdict *v;
+	assert_int_equal(pt_judge(f->rp, NULL, &v), 0);
+	const struct pt_tag_verdict *c = verdict_of(f, v, "Chrn", PT_POOL_PAGED);
+	assert_true(c->drained > 0.9); /* by the drain rule alone it would be ok */
+	assert_int_equal(c->verdict, PT_VERDICT_LEAK);
+	assert_int_equal(c->age.live_inside, 100);
+	assert_int_equal(c->age.bytes_inside, 6400);
+	assert_true(c->trend.valid && c->trend.slope_lo > 0);
+	assert_int_equal(c->pattern, PT_PATTERN_STEADY);
+	free(v);
+	fx_free(f);
+}
+
+/* A sawtooth cache: fills, empties, fills again; troughs flat. */
+static void test_sawtooth_is_ok(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	uint64_t base = 0x30000000;
+	for (uint64_t cyc = 0; cyc < 20; cyc++) {
+		for (uint64_t i = 0; i < 50; i++)
+			ev(f, PT_EV_ALLOC, cyc * 5 * S + i * (S / 20), "Saw ", PT_POOL_NONPAGED, 4096,
+			   base + i * 4096);
+		for (uint64_t i = 0; i < 50; i++)
+			ev(f, PT_EV_FREE, cyc * 5 * S + 3 * S + i, "Saw ", PT_POOL_NONPAGED, 0, base + i * 4096);
+	}
+	/* the last cycle's fill happens after the last flush: allocate once more at the end */
+	for (uint64_t i = 0; i < 50; i++)
+		ev(f, PT_EV_ALLOC, 100 * S + i, "Saw ", PT_POOL_NONPAGED, 4096, base + i * 4096);
+	marker(f, 101 * S, "workload-end");
+	for (uint64_t i = 0; i < 50; i++)
+		ev(f, PT_EV_FREE, 110 * S + i, "Saw ", PT_POOL_NONPAGED, 0, base + i * 4096);
+	assert_int_equal(pt_replay_finish(f->rp, 130 * S), 0);
+	struct pt_tag_verdict *v;
+	assert_int_equal(pt_judge(f->rp, NULL, &v), 0);
+	assert_int_equal(v[0].verdict, PT_VERDICT_OK);
+	assert_int_equal(v[0].pattern, PT_PATTERN_SAWTOOTH);
+	free(v);
+	fx_free(f);
+}
+
+/* A cache that grows, then stays at its bound and never drains: suspect, not leak. */
+static void test_plateau_is_suspect(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	for (uint64_t i = 0; i < 200; i++)
+		ev(f, PT_EV_ALLOC, i * (S / 10), "Cach", PT_POOL_PAGED, 512, 0x40000000 + i * 512);
+	/* then it recycles: free one, allocate one, 3 a second for the rest of the workload */
+	for (uint64_t t = 0; t < 240; t++) {
+		uint64_t a = 0x40000000 + (t % 200) * 512, ts = 20 * S + t * (S / 3);
+		ev(f, PT_EV_FREE, ts, "Cach", PT_POOL_PAGED, 0, a);
+		ev(f, PT_EV_ALLOC, ts + 1, "Cach", PT_POOL_PAGED, 512, a);
+	}
+	marker(f, 100 * S, "workload-end");
+	ev(f, PT_EV_ALLOC, 120 * S, "Othr", PT_POOL_PAGED, 1, 0x1);
+	assert_int_equal(pt_replay_finish(f->rp, 130 * S), 0);
+	struct pt_tag_verdict *v;
+	assert_int_equal(pt_judge(f->rp, NULL, &v), 0);
+	const struct pt_tag_verdict *c = verdict_of(f, v, "Cach", PT_POOL_PAGED);
+	assert_int_equal(c->pattern, PT_PATTERN_PLATEAU);
+	assert_int_equal(c->verdict, PT_VERDICT_SUSPECT);
+	free(v);
+	fx_free(f);
+}
+
+/* The same growth, but the objects stay where they are: a leak that stopped growing. */
+static void test_stuck_plateau_is_leak(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	for (uint64_t i = 0; i < 200; i++)
+		ev(f, PT_EV_ALLOC, i * (S / 10), "Stuk", PT_POOL_PAGED, 512, 0x40000000 + i * 512);
+	/* busy with short-lived objects later, which do not add to the troughs */
+	for (uint64_t t = 0; t < 240; t++) {
+		uint64_t a = 0x48000000 + t * 512, ts = 20 * S + t * (S / 3);
+		ev(f, PT_EV_ALLOC, ts, "Stuk", PT_POOL_PAGED, 512, a);
+		ev(f, PT_EV_FREE, ts + 1000, "Stuk", PT_POOL_PAGED, 0, a);
+	}
+	marker(f, 100 * S, "workload-end");
+	ev(f, PT_EV_ALLOC, 120 * S, "Othr", PT_POOL_PAGED, 1, 0x1);
+	assert_int_equal(pt_replay_finish(f->rp, 130 * S), 0);
+	struct pt_tag_verdict *v;
+	assert_int_equal(pt_judge(f->rp, NULL, &v), 0);
+	const struct pt_tag_verdict *c = verdict_of(f, v, "Stuk", PT_POOL_PAGED);
+	assert_int_equal(c->pattern, PT_PATTERN_PLATEAU);
+	assert_int_equal(c->verdict, PT_VERDICT_LEAK);
+	assert_int_equal(c->age.live_early, 200);
+	free(v);
+	fx_free(f);
+}
+
+/* Lost events: a tag whose few outstanding allocations match the loss rate is only a suspect. */
+static void test_lost_events_lower_confidence(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	for (uint64_t i = 0; i < 10000; i++) {
+		ev(f, PT_EV_ALLOC, i * (S / 100), "Lost", PT_POOL_PAGED, 100, 0x50000000 + i * 16);
+		if (i % 100 != 7) /* one free in a hundred never arrives */
+			ev(f, PT_EV_FREE, i * (S / 100) + 5, "Lost", PT_POOL_PAGED, 0, 0x50000000 + i * 16);
+	}
+	marker(f, 100 * S, "workload-end");
+	ev(f, PT_EV_ALLOC, 120 * S, "Othr", PT_POOL_PAGED, 1, 0x1);
+	assert_int_equal(pt_replay_finish(f->rp, 130 * S), 0);
+	struct pt_verdict_opts o;
+	pt_verdict_opts_init(&o);
+	struct pt_tag_verdict *v;
+	/* without lost events recorded: 100 allocations never freed, rising troughs: a leak */
+	assert_int_equal(pt_judge(f->rp, &o, &v), 0);
+	assert_int_equal(verdict_of(f, v, "Lost", PT_POOL_PAGED)->verdict, PT_VERDICT_LEAK);
+	free(v);
+	o.lost_known = true;
+	o.events_lost = 100;
+	assert_int_equal(pt_judge(f->rp, &o, &v), 0);
+	const struct pt_tag_verdict *l = verdict_of(f, v, "Lost", PT_POOL_PAGED);
+	assert_int_equal(l->verdict, PT_VERDICT_SUSPECT);
+	assert_true(l->lost_events_matter);
+	assert_non_null(strstr(l->reason, "lost"));
+	free(v);
+	fx_free(f);
+}
+
+static void test_age_and_pids(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	struct pt_event e;
+	for (uint64_t i = 0; i < 30; i++) {
+		if (i == 10)
+			marker(f, 10 * S, "workload-start");
+		if (i == 26)
+			marker(f, 25 * S, "workload-end");
+		pt_event_init(&e);
+		e.kind = PT_EV_ALLOC;
+		e.ts_ns = i * S;
+		e.tag = tag(f, "Ages");
+		e.pool = PT_POOL_PAGED;
+		e.size = 10;
+		e.addr = 0x1000 + i * 16;
+		e.pid = i < 20 ? 100 : 200;
+		e.tid = 7;
+		assert_int_equal(pt_replay_event(f->rp, &e), 0);
+	}
+	ev(f, PT_EV_ALLOC, 40 * S, "Othr", PT_POOL_PAGED, 1, 0x1);
+	assert_int_equal(pt_replay_finish(f->rp, 0), 0);
+	struct pt_tag_verdict *v;
+	assert_int_equal(pt_judge(f->rp, NULL, &v), 0);
+	const struct pt_tag_verdict *a = verdict_of(f, v, "Ages", PT_POOL_PAGED);
+	assert_int_equal(a->age.live_before, 10); /* 0..9 s */
+	assert_int_equal(a->age.live_inside, 16); /* 10..25 s */
+	assert_int_equal(a->age.live_after, 4);   /* 26..29 s */
+	assert_int_equal(a->age.noldest, PT_OLDEST_MAX);
+	assert_int_equal(a->age.oldest[0].ts_ns, 0);
+	assert_int_equal(a->age.oldest[4].ts_ns, 4 * S);
+	assert_int_equal(a->age.oldest[0].tid, 7);
+	uint64_t hist = 0;
+	for (int i = 0; i < PT_AGE_BINS; i++)
+		hist += a->age.hist_count[i];
+	assert_int_equal(hist, 30);
+	assert_int_equal(a->npids, 2);
+	assert_int_equal(a->pids[0].pid, 100);
+	assert_int_equal(a->pids[0].bytes, 200);
+	assert_int_equal(a->pids[1].pid, 200);
 	free(v);
 	fx_free(f);
 }
@@ -371,9 +596,16 @@ int main(void)
 		cmocka_unit_test(test_unmatched_and_double),
 		cmocka_unit_test(test_verdict_marker),
 		cmocka_unit_test(test_verdict_option_overrides_marker),
+		cmocka_unit_test(test_auto_phase_from_rate),
 		cmocka_unit_test(test_default_phase_last_quarter),
 		cmocka_unit_test(test_no_cooldown_is_suspect),
 		cmocka_unit_test(test_partial_drain_and_min_bytes),
+		cmocka_unit_test(test_slow_leak_under_churn),
+		cmocka_unit_test(test_sawtooth_is_ok),
+		cmocka_unit_test(test_plateau_is_suspect),
+		cmocka_unit_test(test_stuck_plateau_is_leak),
+		cmocka_unit_test(test_lost_events_lower_confidence),
+		cmocka_unit_test(test_age_and_pids),
 		cmocka_unit_test(test_timeline_bounded),
 		cmocka_unit_test(test_live_map_growth_and_removal),
 		cmocka_unit_test(test_snapshot_rows),

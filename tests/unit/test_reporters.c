@@ -305,9 +305,10 @@ static void test_verdicts_of_synthetic(void **state)
 	struct synth *x = synth_new(false);
 	size_t n[3];
 	pt_report_verdict_counts(&x->rep, n);
-	/* Leak, the hostile tag and the slab name leak; Part drains a third */
-	assert_int_equal(n[PT_VERDICT_LEAK], 3);
-	assert_int_equal(n[PT_VERDICT_SUSPECT], 1);
+	/* Leak, the hostile tag and the slab name leak; Part drains a third, but its
+	 * troughs rose to the end of the workload: a leak as well */
+	assert_int_equal(n[PT_VERDICT_LEAK], 4);
+	assert_int_equal(n[PT_VERDICT_SUSPECT], 0);
 	size_t set[8];
 	size_t k = pt_report_chart_set(&x->rep, set, 8);
 	assert_true(k >= 5);

@@ -165,6 +165,63 @@ static void write_timeline(const struct pt_report *rep, FILE *out)
 	fputs(k ? "\n    ]\n  },\n" : "]\n  },\n", out);
 }
 
+/* Trend, age, processes and filter state of one verdict (docs/report-json.md). */
+static void write_evidence(FILE *out, const struct pt_tag_verdict *v)
+{
+	fprintf(out, ", \"residual_bytes\": %" PRId64 ", \"pattern\": ", v->residual_bytes);
+	pt_json_string(out, pt_pattern_name(v->pattern));
+	if (v->trend.valid)
+		fprintf(out,
+			", \"trend\": {\"windows\": %u, \"slope_bytes_per_s\": %.3f, \"ci95\": [%.3f, %.3f], "
+			"\"late_slope_bytes_per_s\": %s%.3f, \"late_ci95\": [%.3f, %.3f]}",
+			v->trend.windows, v->trend.slope, v->trend.slope_lo, v->trend.slope_hi, "",
+			v->trend.late_valid ? v->trend.late_slope : 0.0,
+			v->trend.late_valid ? v->trend.late_lo : 0.0,
+			v->trend.late_valid ? v->trend.late_hi : 0.0);
+	else
+		fputs(", \"trend\": null", out);
+	const struct pt_age *g = &v->age;
+	fprintf(out,
+		", \"age\": {\"live_before_workload\": %" PRIu64 ", \"bytes_before_workload\": %" PRIu64
+		", \"live_inside_workload\": %" PRIu64 ", \"bytes_inside_workload\": %" PRIu64
+		", \"live_after_workload\": %" PRIu64 ", \"bytes_after_workload\": %" PRIu64
+		", \"histogram_count\": [",
+		g->live_before, g->bytes_before, g->live_inside, g->bytes_inside, g->live_after,
+		g->bytes_after);
+	for (int i = 0; i < PT_AGE_BINS; i++)
+		fprintf(out, "%s%" PRIu64, i ? ", " : "", g->hist_count[i]);
+	fputs("], \"histogram_bytes\": [", out);
+	for (int i = 0; i < PT_AGE_BINS; i++)
+		fprintf(out, "%s%" PRIu64, i ? ", " : "", g->hist_bytes[i]);
+	fputs("], \"oldest\": [", out);
+	for (uint32_t i = 0; i < g->noldest; i++) {
+		const struct pt_live_alloc *a = &g->oldest[i];
+		fprintf(out, "%s{\"address\": \"0x%" PRIx64 "\", \"size\": %" PRIu64 ", \"time_s\": %.9f",
+			i ? ", " : "", a->addr, a->size, (double)a->ts_ns / 1e9);
+		if (a->pid != PT_NONE32)
+			fprintf(out, ", \"pid\": %u", a->pid);
+		if (a->tid != PT_NONE32)
+			fprintf(out, ", \"tid\": %u", a->tid);
+		fputc('}', out);
+	}
+	fputs("]}, \"processes\": [", out);
+	for (uint32_t i = 0; i < v->npids; i++) {
+		fputs(i ? ", {" : "{", out);
+		if (v->pids[i].pid != PT_NONE32)
+			fprintf(out, "\"pid\": %u, ", v->pids[i].pid);
+		else
+			fputs("\"pid\": null, ", out);
+		fprintf(out, "\"live\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", v->pids[i].live,
+			v->pids[i].bytes);
+	}
+	fprintf(out, "], \"lost_events_matter\": %s, \"suppressed\": %s",
+		v->lost_events_matter ? "true" : "false", v->suppressed ? "true" : "false");
+	if (v->suppressed) {
+		fputs(", \"suppression_reason\": ", out);
+		pt_json_string(out, v->suppress_reason);
+	}
+}
+
 static void write_tag(const struct pt_report *rep, FILE *out, size_t s)
 {
 	size_t ns;
@@ -202,6 +259,7 @@ static void write_tag(const struct pt_report *rep, FILE *out, size_t s)
 		counts_obj(out, &v->at_wend);
 		fputs(", \"at_end\": ", out);
 		counts_obj(out, &v->at_end);
+		write_evidence(out, v);
 	} else {
 		fputs("\"verdict\": null", out);
 	}
@@ -233,10 +291,11 @@ static int json_write(const struct pt_report *rep, FILE *out)
 		fputs(i + 1 < rep->nrows ? ",\n" : "\n", out);
 	}
 	fputs("  ],\n", out);
-	size_t n[3];
-	pt_report_verdict_counts(rep, n);
-	fprintf(out, "  \"summary\": {\"leak\": %zu, \"suspect\": %zu, \"ok\": %zu}\n}\n",
-		n[PT_VERDICT_LEAK], n[PT_VERDICT_SUSPECT], n[PT_VERDICT_OK]);
+	struct pt_verdict_summary sum;
+	pt_report_summary(rep, &sum);
+	fprintf(out,
+		"  \"summary\": {\"leak\": %zu, \"suspect\": %zu, \"ok\": %zu, \"suppressed\": %zu}\n}\n",
+		sum.leak, sum.suspect, sum.ok, sum.suppressed);
 	return ferror(out) ? PT_EIO : 0;
 }
 

@@ -156,13 +156,62 @@ static void print_table(const struct pt_report *rep, FILE *out)
 			"Total", "", tot.allocs, tot.frees, (int64_t)(tot.allocs - tot.frees), tot.bytes);
 }
 
+static void print_evidence(const struct pt_report *rep, FILE *out, size_t s)
+{
+	const struct pt_tag_verdict *v = &rep->verdicts[s];
+	const char *ind = "                        ";
+	char b1[32], b2[32], b3[32], t1[32];
+
+	fprintf(out, "%soutstanding: %s at workload start, %s at workload end, %s at trace end (%.0f%% drained)\n",
+		ind, pt_format_bytes(v->at_wstart.bytes, b3, sizeof(b3)),
+		pt_format_bytes(v->at_wend.bytes, b1, sizeof(b1)),
+		pt_format_bytes(v->at_end.bytes, b2, sizeof(b2)), v->drained * 100.0);
+	if (v->trend.valid)
+		fprintf(out, "%strend of troughs: %+.1f B/s (95%% CI %+.1f to %+.1f) over %u windows; pattern: %s\n",
+			ind, v->trend.slope, v->trend.slope_lo, v->trend.slope_hi, v->trend.windows,
+			pt_pattern_name(v->pattern));
+	const struct pt_age *g = &v->age;
+	if (g->live_before + g->live_inside + g->live_after) {
+		fprintf(out, "%slive at trace end: %llu allocated during the workload (%s), %llu before it, %llu in the cool-down\n",
+			ind, (unsigned long long)g->live_inside,
+			pt_format_bytes(g->bytes_inside, b1, sizeof(b1)),
+			(unsigned long long)g->live_before, (unsigned long long)g->live_after);
+		for (uint32_t i = 0; i < g->noldest && i < 3; i++) {
+			const struct pt_live_alloc *a = &g->oldest[i];
+			fprintf(out, "%s  oldest: 0x%llx, %llu bytes, at %s", ind, (unsigned long long)a->addr,
+				(unsigned long long)a->size, pt_format_time(a->ts_ns, t1, sizeof(t1)));
+			if (a->pid != PT_NONE32)
+				fprintf(out, ", pid %u", a->pid);
+			if (a->tid != PT_NONE32)
+				fprintf(out, ", tid %u", a->tid);
+			fputc('\n', out);
+		}
+	}
+	if (v->npids && !(v->npids == 1 && v->pids[0].pid == PT_NONE32)) {
+		fprintf(out, "%sby process:", ind);
+		for (uint32_t i = 0; i < v->npids; i++) {
+			if (v->pids[i].pid == PT_NONE32)
+				fprintf(out, "%s unknown %s", i ? "," : "", pt_format_bytes(v->pids[i].bytes, b1, sizeof(b1)));
+			else
+				fprintf(out, "%s pid %u %s", i ? "," : "", v->pids[i].pid,
+					pt_format_bytes(v->pids[i].bytes, b1, sizeof(b1)));
+		}
+		fputc('\n', out);
+	}
+	const struct pt_tagmap_entry *me = pt_report_mapping(rep, s);
+	if (me) {
+		char md[PT_MAPPED_MAX];
+		fprintf(out, "%sdriver: %s\n", ind, pt_tagmap_mapped_driver(me, md, sizeof(md)));
+	}
+}
+
 static void print_verdicts(const struct pt_report *rep, FILE *out)
 {
 	const struct pt_report_opts *o = rep->opts;
 	size_t ns;
 	const struct pt_tagstat *st = pt_replay_stats(rep->rp, &ns);
-	char tag[PT_TAG_DISPLAY_MAX], b1[32], b2[32];
-	size_t nleak = 0, nsus = 0, nok = 0;
+	char tag[PT_TAG_DISPLAY_MAX];
+	struct pt_verdict_summary sum;
 
 	if (!rep->verdicts)
 		return;
@@ -170,41 +219,38 @@ static void print_verdicts(const struct pt_report *rep, FILE *out)
 	for (int pass = PT_VERDICT_LEAK; pass >= PT_VERDICT_SUSPECT; pass--) {
 		for (size_t s = 0; s < ns; s++) {
 			const struct pt_tag_verdict *v = &rep->verdicts[s];
-			if ((int)v->verdict != pass)
+			if ((int)v->verdict != pass || v->hidden || v->suppressed)
 				continue;
 			pt_tags_display(rep->tags, st[s].tag, tag, sizeof(tag));
 			const char *on = "", *off = "";
 			if (o->color)
 				on = pass == PT_VERDICT_LEAK ? C_RED : C_YEL, off = C_OFF;
-			fprintf(out, " %s%-7s%s %-6s %-7s %s\n", on, pass == PT_VERDICT_LEAK ? "LEAK" : "SUSPECT",
-				off, tag, pt_pool_name(st[s].pool), v->reason);
-			fprintf(out,
-				"                        outstanding: %s at workload end, %s at trace end "
-				"(%.0f%% drained)\n",
-				pt_format_bytes(v->at_wend.bytes, b1, sizeof(b1)),
-				pt_format_bytes(v->at_end.bytes, b2, sizeof(b2)),
-				v->drained * 100.0);
-			const struct pt_tagmap_entry *me = pt_report_mapping(rep, s);
-			if (me) {
-				char md[PT_MAPPED_MAX];
-				fprintf(out, "                        driver: %s\n",
-					pt_tagmap_mapped_driver(me, md, sizeof(md)));
-			}
+			fprintf(out, " %s%-7s%s %-6s %-7s %s (score %.2f)\n", on,
+				pass == PT_VERDICT_LEAK ? "LEAK" : "SUSPECT", off, tag,
+				pt_pool_name(st[s].pool), v->reason, v->score);
+			print_evidence(rep, out, s);
 		}
 	}
-	for (size_t s = 0; s < ns; s++) {
-		if (rep->verdicts[s].verdict == PT_VERDICT_LEAK)
-			nleak++;
-		else if (rep->verdicts[s].verdict == PT_VERDICT_SUSPECT)
-			nsus++;
-		else
-			nok++;
-	}
-	if (nleak + nsus == 0)
+	pt_report_summary(rep, &sum);
+	if (sum.leak + sum.suspect == 0)
 		fputs(" no tag grew without draining\n", out);
-	fprintf(out, "\n%s%zu leak%s%s, %zu suspect%s, %zu ok\n", o->color && nleak ? C_BOLD : "",
-		nleak, nleak == 1 ? "" : "s", o->color && nleak ? C_OFF : "", nsus,
-		nsus == 1 ? "" : "s", nok);
+	if (sum.suppressed) {
+		fputs("\nSuppressed (not counted)\n\n", out);
+		for (size_t s = 0; s < ns; s++) {
+			const struct pt_tag_verdict *v = &rep->verdicts[s];
+			if (!v->suppressed || v->hidden)
+				continue;
+			pt_tags_display(rep->tags, st[s].tag, tag, sizeof(tag));
+			fprintf(out, " %-7s %-6s %-7s %s\n", pt_verdict_name(v->verdict), tag,
+				pt_pool_name(st[s].pool), v->suppress_reason);
+		}
+	}
+	fprintf(out, "\n%s%zu leak%s%s, %zu suspect%s, %zu ok", o->color && sum.leak ? C_BOLD : "",
+		sum.leak, sum.leak == 1 ? "" : "s", o->color && sum.leak ? C_OFF : "", sum.suspect,
+		sum.suspect == 1 ? "" : "s", sum.ok);
+	if (sum.suppressed)
+		fprintf(out, ", %zu suppressed", sum.suppressed);
+	fputc('\n', out);
 }
 
 static int text_write(const struct pt_report *rep, FILE *out)
