@@ -13,8 +13,8 @@ fail() {
 command -v tmux >/dev/null || fail "tmux is not installed (Debian package tmux)"
 
 work=$(mktemp -d)
-sock="pttop$$"
-T() { tmux -L "$sock" -f "$work/tmux.conf" "$@"; }
+# a private server whose socket lives in the work folder, removed with it
+T() { tmux -S "$work/tmux.sock" -f "$work/tmux.conf" "$@"; }
 cleanup() {
 	T kill-server 2>/dev/null
 	rm -rf "$work"
