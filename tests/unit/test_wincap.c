@@ -569,6 +569,100 @@ static void test_native_roundtrip(void **state)
 	remove(path);
 }
 
+/*
+ * A snapshot capture as the Windows program writes it (samples every second,
+ * markers around the workload) is judged by the replay: the tag that grows
+ * and stays is a leak, the one that grows and drains and the steady one are not.
+ */
+static void test_snapshot_capture_judged(void **state)
+{
+	(void)state;
+	char path[4096], err[256];
+	snprintf(path, sizeof(path), "%s/test_wincap_judge.ptz", PT_BINARY_DIR);
+	FILE *fp = fopen(path, "wb");
+	assert_non_null(fp);
+	struct pt_tags *tags = pt_tags_new(0);
+	struct pt_native_info info;
+	memset(&info, 0, sizeof(info));
+	pt_trace_meta_init(&info.meta);
+	info.meta.snapshot_only = true;
+	info.source_format = "capture-windows";
+	struct pt_native_writer *w = NULL;
+	assert_int_equal(pt_native_writer_new(&w, fp, tags, &info), 0);
+	struct pt_poolsnap *s = pt_poolsnap_new(tags, NULL, PT_CAP_POOL_BOTH);
+	const uint64_t sec = 1000000000ull;
+	uint8_t b[512];
+	for (int i = 0; i <= 20; i++) {
+		/* workload from sample 2 to sample 10, cool-down to sample 20 */
+		uint32_t grown = (uint32_t)(i < 2 ? 0 : i > 10 ? 8 : i - 2);
+		uint32_t tmp = i > 12 ? 0 : grown;
+		struct entry e[3] = {
+			{0x6B61654Cu, 0, 0, 0, 100 + grown * 16, 100, (uint64_t)grown * 65536}, /* Leak */
+			{0x20706D54u, 50 + tmp, 50, (uint64_t)tmp * 32768, 0, 0, 0},          /* "Tmp " */
+			{0x636F7250u, 0, 0, 0, 1000 + (uint32_t)i, 990 + (uint32_t)i, 4096},     /* Proc */
+		};
+		size_t len = make_buf(b, sizeof(b), 8, e, 3);
+		uint64_t rows;
+		assert_int_equal(pt_poolsnap_emit(s, b, len, 8, (uint64_t)i * sec,
+						  pt_poolsnap_write_fn, w, &rows, err, sizeof(err)),
+				 0);
+		if (i == 2 || i == 10) {
+			struct pt_event m;
+			pt_event_init(&m);
+			m.kind = PT_EV_MARKER;
+			m.ts_ns = (uint64_t)i * sec + 1;
+			m.marker = i == 2 ? "workload-start: leaky.exe" : "workload-end: exit status 0";
+			assert_int_equal(pt_native_write_event(w, &m), 0);
+		}
+	}
+	assert_int_equal(pt_native_writer_finish(w, NULL, NULL), 0);
+	pt_native_writer_free(w);
+	fclose(fp);
+	pt_poolsnap_free(s);
+
+	struct pt_tags *t2 = pt_tags_new(0);
+	struct pt_reader *r = NULL;
+	assert_int_equal(pt_reader_open(&r, path, NULL, t2, NULL, err, sizeof(err)), 0);
+	struct pt_replay *rp = pt_replay_new(t2, NULL);
+	assert_non_null(rp);
+	assert_int_equal(pt_replay_run(rp, r, NULL, NULL), 0);
+	const struct pt_phases *ph = pt_replay_phases(rp);
+	assert_int_equal(ph->wstart_ns, 2 * sec + 1);
+	assert_int_equal(ph->wend_ns, 10 * sec + 1);
+	struct pt_verdict_opts vo;
+	pt_verdict_opts_init(&vo);
+	struct pt_tag_verdict *v = NULL;
+	assert_int_equal(pt_judge(rp, &vo, &v), 0);
+	size_t n;
+	const struct pt_tagstat *st = pt_replay_stats(rp, &n);
+	int seen = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t tl;
+		const uint8_t *tb = pt_tags_bytes(t2, st[i].tag, &tl);
+		assert_int_equal(tl, 4);
+		if (!memcmp(tb, "Leak", 4)) {
+			assert_int_equal(st[i].pool, PT_POOL_NONPAGED);
+			assert_int_equal(v[i].verdict, PT_VERDICT_LEAK);
+			assert_int_equal(v[i].growth_bytes, 8 * 65536);
+			seen++;
+		} else if (!memcmp(tb, "Tmp ", 4)) {
+			assert_int_equal(st[i].pool, PT_POOL_PAGED);
+			assert_int_equal(v[i].verdict, PT_VERDICT_OK);
+			seen++;
+		} else if (!memcmp(tb, "Proc", 4)) {
+			assert_int_not_equal(v[i].verdict, PT_VERDICT_LEAK);
+			seen++;
+		}
+	}
+	assert_int_equal(seen, 3);
+	free(v);
+	pt_replay_free(rp);
+	pt_reader_free(r);
+	pt_tags_free(t2);
+	pt_tags_free(tags);
+	remove(path);
+}
+
 /* ---- options ---- */
 
 static int parse(struct pt_capopts *o, char *err, size_t errsz, ...)
@@ -709,6 +803,7 @@ int main(void)
 		cmocka_unit_test(test_emit),
 		cmocka_unit_test(test_emit_grow),
 		cmocka_unit_test(test_native_roundtrip),
+		cmocka_unit_test(test_snapshot_capture_judged),
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_paths),
 	};
