@@ -432,6 +432,15 @@ static void judge_one(const struct pt_replay *rp, const struct pt_tagstat *st,
 	} else if (kind == PT_VERDICT_LEAK && o->lost_known && o->events_lost > 0) {
 		v->score *= 0.9;
 	}
+	if (kind == PT_VERDICT_LEAK && ph->wend_src == PT_PHASE_DEFAULT) {
+		/* nothing says when the workload ended: the cool-down is a guess */
+		kind = PT_VERDICT_SUSPECT;
+		v->score *= 0.6;
+		size_t l = strlen(v->reason);
+		snprintf(v->reason + l, sizeof(v->reason) - l,
+			 "; but the workload end is assumed (no marker, no --workload-end, no drop in "
+			 "the event rate): give --workload-end to confirm");
+	}
 	if (kind == PT_VERDICT_LEAK && v->score < o->min_score) {
 		kind = PT_VERDICT_SUSPECT;
 		size_t l = strlen(v->reason);

@@ -264,8 +264,10 @@ static void test_default_phase_last_quarter(void **state)
 	assert_int_equal(ph->wend_ns, 75 * S);
 	struct pt_tag_verdict *v;
 	assert_int_equal(pt_judge(f->rp, NULL, &v), 0);
-	/* kept allocating after the assumed workload end: nothing drained */
-	assert_int_equal(v[0].verdict, PT_VERDICT_LEAK);
+	/* kept allocating after the assumed workload end: nothing drained, but the
+	 * end of the workload is only assumed, so it stays a suspect */
+	assert_int_equal(v[0].verdict, PT_VERDICT_SUSPECT);
+	assert_non_null(strstr(v[0].reason, "--workload-end"));
 	free(v);
 	fx_free(f);
 }

@@ -256,6 +256,12 @@ static int parse_tag(struct parse *p, struct ptg_scenario *s, char **w, int n,
 			if (parse_u64_dec(v, &x) < 0 || x == 0 || x > 1024)
 				return perr(p, "threads '%s': expected 1..1024", v);
 			t.threads = (uint32_t)x;
+		} else if (!strcmp(k, "prelive")) {
+			if (parse_u64_dec(v, &t.prelive) < 0 || t.prelive > 10000000)
+				return perr(p, "prelive '%s': expected a count up to 10000000", v);
+		} else if (!strcmp(k, "prelive-until")) {
+			if (dur(v, &t.prelive_until_ns) < 0 || t.prelive_until_ns == 0)
+				return perr(p, "prelive-until '%s': expected a time", v);
 		} else if (!strcmp(k, "session")) {
 			uint64_t x;
 			if (parse_u64_dec(v, &x) < 0 || x >= UINT32_MAX)
@@ -611,6 +617,7 @@ struct pending_free {
 	uint32_t tid;
 	uint32_t cpu;
 	bool lost;
+	bool pre;        /* allocated before the trace: not in the trace, not in bytes_live */
 };
 
 struct gen_tag {
@@ -726,6 +733,28 @@ struct ptg_gen *ptg_gen_new(const struct ptg_scenario *s, struct pt_tags *tags)
 			ptg_gen_free(g);
 			return NULL;
 		}
+		/* objects allocated before the trace: only their frees are in it */
+		uint64_t pre_until = t->prelive_until_ns ? t->prelive_until_ns : s->duration_ns / 2;
+		for (uint64_t k = 0; k < t->prelive && pre_until; k++) {
+			struct pending_free f;
+			memset(&f, 0, sizeof(f));
+			f.t_ns = rng_below(&gt->rng, pre_until);
+			f.seq = g->seq++;
+			uint64_t seq = g->addr_seq++;
+			f.addr = s->pointer_size == 4 ?
+					 0x80000000ULL + ((seq << 4) & 0x7FFFFFF0ULL) :
+					 (pt_pool_is_paged(t->pool) ? 0xFFFFC00000000000ULL : 0xFFFFA00000000000ULL) +
+						 (seq << 4);
+			f.size = t->size_min + rng_below(&gt->rng, t->size_max - t->size_min + 1);
+			f.tag = (uint32_t)i;
+			f.tid = 100 + 4 * (uint32_t)(i * 64 + rng_below(&gt->rng, t->threads));
+			f.cpu = (uint32_t)rng_below(&gt->rng, s->cpus);
+			f.pre = true;
+			if (heap_push(g, &f) < 0) {
+				ptg_gen_free(g);
+				return NULL;
+			}
+		}
 		memcpy(g->truth[i].bytes, t->bytes, 4);
 		g->truth[i].pool = t->pool;
 		g->truth[i].leak = (t->life_min == PTG_FOREVER || t->leak > 0) &&
@@ -748,7 +777,8 @@ static void settle(struct ptg_gen *g)
 	/* Everything still pending at the end is live at the end. */
 	for (size_t i = 0; i < g->nheap; i++) {
 		struct ptg_truth *tr = &g->truth[g->heap[i].tag];
-		tr->live_at_end++;
+		if (!g->heap[i].pre)
+			tr->live_at_end++;
 	}
 	for (size_t i = 0; i < g->s->ntags; i++) {
 		g->truth[i].live_at_end += g->truth[i].never_freed;
@@ -806,7 +836,8 @@ int ptg_gen_next(struct ptg_gen *g, struct pt_event *ev)
 			heap_pop(g, &f);
 			const struct ptg_tag *tg = &s->tags[f.tag];
 			struct gen_tag *gt = &g->tags[f.tag];
-			gt->bytes_live -= f.size;
+			if (!f.pre)
+				gt->bytes_live -= f.size;
 			if (f.lost) {
 				g->truth[f.tag].lost_frees++;
 				continue;
@@ -849,6 +880,7 @@ int ptg_gen_next(struct ptg_gen *g, struct pt_event *ev)
 			f.tag = (uint32_t)ai;
 			f.tid = 100 + 4 * (uint32_t)(ai * 64 + rng_below(&gt->rng, tg->threads));
 			f.cpu = (uint32_t)rng_below(&gt->rng, s->cpus);
+			f.pre = false;
 			f.lost = rng_chance(&gt->rng, gt->lost_thr);
 			if (heap_push(g, &f) < 0)
 				return PT_ENOMEM;

@@ -39,6 +39,8 @@ struct ptg_tag {
 	uint32_t pid;
 	uint32_t threads;
 	uint32_t line;           /* line in the description */
+	uint64_t prelive;        /* allocations made before the trace, freed inside it */
+	uint64_t prelive_until_ns; /* their frees are spread over [0, this); 0: half the trace */
 };
 
 struct ptg_marker {
