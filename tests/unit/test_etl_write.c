@@ -329,6 +329,43 @@ static void test_write_read_matrix(void **state)
 	}
 }
 
+static void le32put_fwd(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* More CPUs than the linear-scan merge takes: the heap merge gives the same order. */
+static void test_many_cpus(void **state)
+{
+	(void)state;
+	uint32_t counts[] = {16, 17, 40};
+	for (int i = 0; i < 3; i++) {
+		struct scenario sc;
+		make_scenario(&sc, 4000, counts[i], false);
+		struct pt_etlw_opts o;
+		memset(&o, 0, sizeof(o));
+		o.num_cpus = counts[i];
+		o.buffer_size = 1024;
+		o.compress = i == 2;
+		size_t len;
+		uint8_t *data = write_etl(&sc, &o, &len);
+		struct readres res;
+		read_etl(data, len, NULL, false, sc.tags, &sc, counts[i], true, false, &res);
+		assert_int_equal(res.open_rc, 0);
+		assert_int_equal(res.rc, 0);
+		assert_int_equal(res.events, sc.n);
+		/* the header claims 2 CPUs: the others are found on the way (scan, then heap) */
+		le32put_fwd(data + 0x48 + 0x20 + 0xC, 2);
+		read_etl(data, len, NULL, false, sc.tags, NULL, counts[i], true, false, &res);
+		assert_int_equal(res.open_rc, 0);
+		assert_int_equal(res.rc, 0);
+		assert_int_equal(res.events, sc.n);
+		free(data);
+		free_scenario(&sc);
+	}
+}
+
 static void test_write_meta_and_lost(void **state)
 {
 	(void)state;
@@ -690,6 +727,7 @@ int main(void)
 		cmocka_unit_test(test_xpress_roundtrip),
 		cmocka_unit_test(test_muldiv),
 		cmocka_unit_test(test_write_read_matrix),
+		cmocka_unit_test(test_many_cpus),
 		cmocka_unit_test(test_write_meta_and_lost),
 		cmocka_unit_test(test_clocks),
 		cmocka_unit_test(test_gzip_input),
