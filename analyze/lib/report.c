@@ -413,24 +413,31 @@ size_t pt_report_chart_set(const struct pt_report *rep, size_t *out, size_t max)
 	const struct pt_tagstat *st = pt_replay_stats(rep->rp, &ns);
 	if (!max)
 		return 0;
-	/* flagged first: leaks then suspects, by score */
+	/* flagged first: leaks then suspects, each by score (a selection: max is small) */
 	for (int pass = PT_VERDICT_LEAK; pass >= PT_VERDICT_SUSPECT && rep->verdicts; pass--) {
-		size_t first = k;
-		for (size_t s = 0; s < ns && k < max; s++)
-			if ((int)rep->verdicts[s].verdict == pass)
-				out[k++] = s;
-		for (size_t i = first + 1; i < k; i++) { /* insertion sort, score descending */
-			size_t v = out[i], j = i;
-			while (j > first && rep->verdicts[out[j - 1]].score < rep->verdicts[v].score)
-				out[j] = out[j - 1], j--;
-			out[j] = v;
+		while (k < max) {
+			size_t best = ns;
+			for (size_t s = 0; s < ns; s++) {
+				const struct pt_tag_verdict *v = &rep->verdicts[s];
+				if ((int)v->verdict != pass || v->hidden)
+					continue;
+				bool taken = false;
+				for (size_t i = 0; i < k && !taken; i++)
+					taken = out[i] == s;
+				if (!taken && (best == ns || v->score > rep->verdicts[best].score))
+					best = s;
+			}
+			if (best == ns)
+				break;
+			out[k++] = best;
 		}
 	}
 	/* then the largest of the rest by peak bytes */
 	while (k < max) {
 		size_t best = ns;
 		for (size_t s = 0; s < ns; s++) {
-			if (rep->verdicts && rep->verdicts[s].verdict != PT_VERDICT_OK)
+			if (rep->verdicts &&
+			    (rep->verdicts[s].verdict != PT_VERDICT_OK || rep->verdicts[s].hidden))
 				continue;
 			if (!st[s].peak_bytes)
 				continue;
