@@ -193,6 +193,19 @@ static char *clean_dup(const char *s, size_t n)
 	return out;
 }
 
+/* s[0..n) is UTF-8 without control characters (what a tag must be to be kept as is). */
+static bool printable_utf8(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_seq(p + i, n - i);
+		if (!k || (k == 1 && (p[i] < 0x20 || p[i] == 0x7f)))
+			return false;
+		i += k;
+	}
+	return true;
+}
+
 /* Append " / add" to *dst unless it is already there; capped in length. */
 static int join(char **dst, const char *add)
 {
@@ -369,6 +382,13 @@ static int parse_line(struct pt_tagmap *m, const char *s, size_t n, const char *
 	bool irregular = false;
 	/* A tag longer than 4 bytes is a Linux name at most: no blanks in it. */
 	if (tl == 0 || tl > PT_TAG_MAX_LEN || (tl > 4 && memchr(s, ' ', tl)) || memchr(s, '\t', tl)) {
+		m->st.irregular++;
+		m->st.skipped++;
+		return 0;
+	}
+	/* The tag is kept byte for byte (it is matched against trace tags), so it
+	 * must already be UTF-8 without control characters, as tagmap.h promises. */
+	if (!printable_utf8(s, tl)) {
 		m->st.irregular++;
 		m->st.skipped++;
 		return 0;

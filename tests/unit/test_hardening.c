@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "pooltrace/pooltrace.h"
+#include "pooltrace/tagmap.h"
 
 static double now_s(void)
 {
@@ -61,11 +62,32 @@ static void test_tag_match_no_blowup(void **state)
 	assert_true(pt_tag_match("Ntf?", (const uint8_t *)"Ntfx", 4));
 }
 
+/* A tag-file line whose tag holds control bytes or broken UTF-8 is skipped:
+ * entries are promised to be clean UTF-8 (reports print them). */
+static void test_tagmap_rejects_control_tags(void **state)
+{
+	(void)state;
+	static const char text[] = "Ctl\x01 - c.sys - control\n"
+				   "Bad\xff - b.sys - not UTF-8\n"
+				   "Good - g.sys - fine\n";
+	struct pt_tagmap *m = pt_tagmap_new();
+	assert_non_null(m);
+	assert_int_equal(pt_tagmap_load_buffer(m, "t", text, sizeof(text) - 1), 0);
+	assert_int_equal(pt_tagmap_count(m), 1);
+	assert_null(pt_tagmap_lookup(m, (const uint8_t *)"Ctl\x01", 4));
+	assert_non_null(pt_tagmap_lookup(m, (const uint8_t *)"Good", 4));
+	struct pt_tagmap_stats st;
+	pt_tagmap_stats(m, &st);
+	assert_int_equal(st.skipped, 2);
+	pt_tagmap_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_large_values),
 		cmocka_unit_test(test_tag_match_no_blowup),
+		cmocka_unit_test(test_tagmap_rejects_control_tags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
