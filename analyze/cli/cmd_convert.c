@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "common.h"
 #include "pooltrace/native.h"
 #include "pooltrace/pooltrace.h"
 
@@ -24,6 +25,9 @@ static void usage(FILE *out)
 	fprintf(out,
 		"  -k, --keep-going   skip bad events and damaged chunks (counted) instead of failing\n"
 		"  -q, --quiet        no warnings or summary on stderr\n"
+		"      --max-line SIZE, --max-decompressed SIZE, --max-tags N,\n"
+		"      --max-xml-depth N, --max-xml-node SIZE\n"
+		"                     input safety caps, as for 'pooltrace report'\n"
 		"  -h, --help         this text\n\n"
 		"The output is written to a temporary file renamed into place at the end,\n"
 		"so OUT is never left half-written. Exit status 0 ok, 2 usage or input error.\n");
@@ -55,10 +59,16 @@ static int run_convert(int argc, char **argv)
 		{"keep-going", no_argument, NULL, 'k'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
+		{"max-line", required_argument, NULL, PT_OPT_MAX_LINE},
+		{"max-decompressed", required_argument, NULL, PT_OPT_MAX_DECOMPRESSED},
+		{"max-tags", required_argument, NULL, PT_OPT_MAX_TAGS},
+		{"max-xml-depth", required_argument, NULL, PT_OPT_MAX_XML_DEPTH},
+		{"max-xml-node", required_argument, NULL, PT_OPT_MAX_XML_NODE},
 		{NULL, 0, NULL, 0},
 	};
 	const char *out_path = NULL, *to = "native", *format = NULL;
 	struct pt_reader_opts ropts = {0};
+	uint64_t max_tags = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "o:f:kqh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -81,6 +91,8 @@ static int run_convert(int argc, char **argv)
 			usage(stdout);
 			return PT_EXIT_OK;
 		default:
+			if (pt_cli_limit_opt(&ropts, &max_tags, c, optarg) == 0)
+				break;
 			usage(stderr);
 			return PT_EXIT_USAGE;
 		}
@@ -105,7 +117,7 @@ static int run_convert(int argc, char **argv)
 
 	int status = PT_EXIT_USAGE;
 	char err[512] = "";
-	struct pt_tags *tags = pt_tags_new(0);
+	struct pt_tags *tags = pt_tags_new((size_t)max_tags);
 	struct pt_reader *r = NULL;
 	struct pt_outfile of = {0};
 	bool of_open = false;
@@ -117,6 +129,8 @@ static int run_convert(int argc, char **argv)
 	int rc = pt_reader_open(&r, in_path, format, tags, &ropts, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "pooltrace convert: %s\n", err);
+		if (rc == PT_ELIMIT)
+			pt_cli_limit_hint(&ropts, max_tags);
 		goto out;
 	}
 	rc = pt_outfile_open(&of, out_path, in_path, err, sizeof(err));
@@ -130,6 +144,8 @@ static int run_convert(int argc, char **argv)
 			    err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "pooltrace convert: %s\n", err);
+		if (rc == PT_ELIMIT)
+			pt_cli_limit_hint(&ropts, max_tags);
 		goto out;
 	}
 	long bytes = of.fp != stdout ? ftell(of.fp) : -1;

@@ -33,6 +33,13 @@ static const struct pt_opt analysis_opts[] = {
 	 "suppression file: 'PATTERN reason' per line; matching leaks are shown but do not fail"},
 	{"min-confidence", 0, "SCORE", PT_OPT_MIN_CONFIDENCE, "0",
 	 "leaks scored below SCORE (0 to 1) are reported as suspects"},
+	{"max-line", 0, "SIZE", PT_OPT_MAX_LINE, "1M", "text traces: longest line accepted"},
+	{"max-decompressed", 0, "SIZE", PT_OPT_MAX_DECOMPRESSED, "256M",
+	 "largest decompressed ETL buffer or native chunk"},
+	{"max-tags", 0, "N", PT_OPT_MAX_TAGS, "1000000", "cap on distinct pool tags"},
+	{"max-xml-depth", 0, "N", PT_OPT_MAX_XML_DEPTH, "256", "XML traces: deepest element nesting"},
+	{"max-xml-node", 0, "SIZE", PT_OPT_MAX_XML_NODE, "8M",
+	 "XML traces: longest tag or text between tags"},
 	{NULL, 0, NULL, 0, NULL, NULL},
 };
 
@@ -110,9 +117,55 @@ static const struct pt_opt *by_val(const struct pt_opt *o, int val)
 	return NULL;
 }
 
+int pt_cli_limit_opt(struct pt_reader_opts *ropts, uint64_t *max_tags, int id, const char *arg)
+{
+	uint64_t v;
+	if (id < PT_OPT_MAX_LINE || id > PT_OPT_MAX_XML_NODE)
+		return 1;
+	if (pt_parse_size(arg, &v) < 0 || v == 0) {
+		fprintf(stderr, "pooltrace: '%s' is not a positive size or count (examples: 4096, 64k, 1M)\n",
+			arg);
+		return PT_EUSAGE;
+	}
+	switch (id) {
+	case PT_OPT_MAX_LINE:
+		ropts->max_line = v;
+		break;
+	case PT_OPT_MAX_DECOMPRESSED:
+		ropts->max_decompressed = v;
+		break;
+	case PT_OPT_MAX_TAGS:
+		*max_tags = v;
+		break;
+	case PT_OPT_MAX_XML_DEPTH:
+		ropts->max_xml_depth = v;
+		break;
+	default:
+		ropts->max_xml_node = v;
+		break;
+	}
+	return 0;
+}
+
+void pt_cli_limit_hint(const struct pt_reader_opts *ropts, uint64_t max_tags)
+{
+	fprintf(stderr,
+		"pooltrace: a safety cap was hit; if the trace is genuine, raise it: --max-line (%llu), "
+		"--max-decompressed (%llu), --max-tags (%llu), --max-xml-depth (%llu), "
+		"--max-xml-node (%llu)\n",
+		(unsigned long long)(ropts->max_line ? ropts->max_line : 1u << 20),
+		(unsigned long long)(ropts->max_decompressed ? ropts->max_decompressed : 256u << 20),
+		(unsigned long long)(max_tags ? max_tags : 1000000),
+		(unsigned long long)(ropts->max_xml_depth ? ropts->max_xml_depth : 256),
+		(unsigned long long)(ropts->max_xml_node ? ropts->max_xml_node : 8u << 20));
+}
+
 static int common_opt(struct pt_cli_common *c, int id, const char *arg)
 {
 	uint64_t v;
+	int lr = pt_cli_limit_opt(&c->ropts, &c->max_tags, id, arg);
+	if (lr <= 0)
+		return lr;
 	switch (id) {
 	case PT_OPT_INPUT_FORMAT:
 		if (!pt_reader_find(arg)) {
@@ -297,7 +350,7 @@ int pt_cli_load(const char *path, const struct pt_cli_common *c, struct pt_loade
 	char err[600];
 	int rc;
 	memset(out, 0, sizeof(*out));
-	out->tags = pt_tags_new(0);
+	out->tags = pt_tags_new((size_t)c->max_tags);
 	if (!out->tags) {
 		rc = PT_ENOMEM;
 		goto fail;
@@ -306,6 +359,8 @@ int pt_cli_load(const char *path, const struct pt_cli_common *c, struct pt_loade
 			    sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "pooltrace: %s\n", err);
+		if (rc == PT_ELIMIT)
+			pt_cli_limit_hint(&c->ropts, c->max_tags);
 		goto out;
 	}
 	out->rp = pt_replay_new(out->tags, &c->rpopts);
@@ -320,8 +375,17 @@ int pt_cli_load(const char *path, const struct pt_cli_common *c, struct pt_loade
 	if (rc < 0) {
 		const char *m = pt_reader_errmsg(out->reader);
 		fprintf(stderr, "pooltrace: %s\n", m[0] ? m : pt_strerror(rc));
+		if (rc == PT_ELIMIT)
+			pt_cli_limit_hint(&c->ropts, c->max_tags);
 		goto out;
 	}
+	const struct pt_replay_totals *tot = pt_replay_totals(out->rp);
+	if (tot->live_dropped && !c->quiet)
+		fprintf(stderr,
+			"pooltrace: warning: %llu allocations not tracked: more than --max-live %llu "
+			"were live at once; raise --max-live to track them\n",
+			(unsigned long long)tot->live_dropped,
+			(unsigned long long)(c->rpopts.max_live ? c->rpopts.max_live : 100000000));
 	struct pt_verdict_opts vo = c->vopts;
 	const struct pt_trace_meta *meta = pt_reader_meta(out->reader);
 	vo.lost_known = meta->lost_known;

@@ -34,6 +34,11 @@ enum {
 	PT_OPT_EXCLUDE,
 	PT_OPT_SUPPRESS,
 	PT_OPT_MIN_CONFIDENCE,
+	PT_OPT_MAX_LINE,
+	PT_OPT_MAX_DECOMPRESSED,
+	PT_OPT_MAX_TAGS,
+	PT_OPT_MAX_XML_DEPTH,
+	PT_OPT_MAX_XML_NODE,
 	PT_OPT_FIRST_CMD_OPT_ = 1100 /* command-specific ids start here */
 };
 
@@ -42,6 +47,7 @@ struct pt_cli_common {
 	const char *input_format;
 	bool quiet;
 	struct pt_reader_opts ropts;
+	uint64_t max_tags;        /* distinct tags (0: the library default) */
 	struct pt_replay_opts rpopts;
 	struct pt_verdict_opts vopts;
 	struct pt_tagfilter *filter;  /* --tags, --exclude, --suppress (NULL when none given) */
@@ -71,6 +77,19 @@ int pt_cli_parse(int argc, char **argv, const char *usage, const char *intro,
 /** pt_cli_help() - print usage, intro and every option with its default. */
 void pt_cli_help(FILE *out, const char *usage, const char *intro, const struct pt_opt *cmd_opts,
 		 bool analysis);
+
+/**
+ * pt_cli_limit_opt() - parse one of the --max-* input caps shared by the
+ * commands (id PT_OPT_MAX_LINE ... PT_OPT_MAX_XML_NODE) into ropts/max_tags.
+ * @return: 0, 1 when id is not one of them, PT_EUSAGE after a message.
+ */
+int pt_cli_limit_opt(struct pt_reader_opts *ropts, uint64_t *max_tags, int id, const char *arg);
+
+/**
+ * pt_cli_limit_hint() - after a PT_ELIMIT failure: name the options that
+ * raise the caps, with their values, on stderr.
+ */
+void pt_cli_limit_hint(const struct pt_reader_opts *ropts, uint64_t max_tags);
 
 /**
  * pt_cli_load() - open, replay and judge one trace.

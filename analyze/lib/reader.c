@@ -81,6 +81,10 @@ int pt_reader_open_input(struct pt_reader **out, struct pt_input *in, const char
 		r->opts.max_line = 1u << 20;
 	if (!r->opts.max_decompressed)
 		r->opts.max_decompressed = 256u << 20;
+	if (!r->opts.max_xml_depth)
+		r->opts.max_xml_depth = 256;
+	if (!r->opts.max_xml_node)
+		r->opts.max_xml_node = 8u << 20;
 	pt_trace_meta_init(&r->meta);
 	snprintf(r->meta.format, sizeof(r->meta.format), "%s", ops->name);
 	int rc = ops->open(r);

@@ -25,6 +25,8 @@ struct pt_reader_opts {
 	bool quiet;               /* no warnings on stderr */
 	uint64_t max_line;        /* text formats: longest line (0 = 1 MiB) */
 	uint64_t max_decompressed;/* cap on decompressed bytes of one buffer/chunk (0 = 256 MiB) */
+	uint64_t max_xml_depth;   /* XML: deepest element nesting (0 = 256) */
+	uint64_t max_xml_node;    /* XML: longest tag or text run in bytes (0 = 8 MiB) */
 	double snapshot_interval_s; /* snapshot logs: seconds between snapshots when the log has no times (0 = unset) */
 };
 

@@ -54,6 +54,19 @@ struct feed {
 	bool done;               /* closing tag (if any) queued */
 	int err;                 /* first I/O error */
 	char errmsg[256];
+	/* markup scanner: caps on node size and attribute count (see scan_markup) */
+	uint64_t max_node;       /* longest tag or text run, bytes */
+	int sc_state;            /* SC_* */
+	uint8_t sc_quote;        /* quote that opened the attribute value */
+	uint8_t sc_last[2];      /* last two bytes (end of comment / CDATA / PI) */
+	uint8_t sc_open[9];      /* first bytes of a <! construct */
+	size_t sc_open_len;
+	uint64_t sc_run;         /* bytes of the current tag or text run */
+	uint64_t sc_attrs;       /* attributes of the current tag */
+	uint64_t sc_line;        /* line of the scanned bytes, for messages */
+	uint64_t max_depth;      /* deepest element nesting */
+	uint64_t sc_depth;       /* open elements */
+	bool sc_closing;         /* the current tag is an end tag */
 };
 
 /* Per-event fields, kept as text until the event's kind is known. */
@@ -445,7 +458,7 @@ static int feed_start(struct feed *f)
 	return 0;
 }
 
-static int feed_read(void *ctx, char *buf, int len)
+static int feed_read_raw(void *ctx, char *buf, int len)
 {
 	struct feed *f = ctx;
 	if (len <= 0)
@@ -498,6 +511,137 @@ static int feed_read(void *ctx, char *buf, int len)
 		}
 		return 0;
 	}
+}
+
+/*
+ * Markup scanner over the bytes handed to libxml2. It enforces what
+ * libxml2 2.9 does not bound cheaply: the length of one tag and of one text
+ * run (opts.max_xml_node) and the number of attributes of one element
+ * (MAX_ATTRS; libxml2 checks duplicate attributes pairwise, so 100,000 of
+ * them take minutes). Comments, CDATA sections and processing instructions
+ * are followed to their end so that their content is not mistaken for tags.
+ */
+#define MAX_ATTRS 1024
+enum { SC_TEXT = 0, SC_LT, SC_TAG, SC_QUOTE, SC_BANG, SC_COMMENT, SC_CDATA, SC_PI, SC_DECL };
+
+/* Record a cap being hit at the scanner's line. */
+static int scan_fail(struct feed *f, const char *what, unsigned long long cap, const char *option,
+		     bool bytes)
+{
+	snprintf(f->errmsg, sizeof(f->errmsg), "%s:%llu: XML %s %llu%s%s%s%s", pt_input_name(f->in),
+		 (unsigned long long)f->sc_line, what, cap, bytes ? " bytes" : "",
+		 option ? " (raise the cap with " : "", option ? option : "", option ? ")" : "");
+	f->err = PT_ELIMIT;
+	return -1;
+}
+
+static int scan_markup(struct feed *f, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		if (c == '\n')
+			f->sc_line++;
+		switch (f->sc_state) {
+		case SC_TEXT:
+			if (c == '<') {
+				f->sc_state = SC_LT;
+				f->sc_run = 1;
+				f->sc_attrs = 0;
+			} else if (++f->sc_run > f->max_node) {
+				return scan_fail(f, "text run longer than", f->max_node,
+						 "--max-xml-node", true);
+			}
+			break;
+		case SC_LT:
+			f->sc_state = c == '!' ? SC_BANG : c == '?' ? SC_PI : SC_TAG;
+			f->sc_open_len = 0;
+			f->sc_last[0] = f->sc_last[1] = 0;
+			f->sc_closing = c == '/';
+			if (f->sc_state == SC_TAG && c == '>') {
+				f->sc_state = SC_TEXT;
+				f->sc_run = 0;
+			}
+			break;
+		case SC_TAG:
+			if (++f->sc_run > f->max_node)
+				return scan_fail(f, "tag longer than", f->max_node,
+						 "--max-xml-node", true);
+			if (c == '"' || c == '\'') {
+				f->sc_quote = c;
+				f->sc_state = SC_QUOTE;
+			} else if (c == '=') {
+				if (++f->sc_attrs > MAX_ATTRS)
+					return scan_fail(f, "element with more attributes than", MAX_ATTRS,
+							 NULL, false);
+			} else if (c == '>') {
+				f->sc_state = SC_TEXT;
+				f->sc_run = 0;
+				if (f->sc_closing) {
+					if (f->sc_depth)
+						f->sc_depth--;
+				} else if (f->sc_last[1] != '/' && ++f->sc_depth > f->max_depth) {
+					return scan_fail(f, "elements nested deeper than", f->max_depth,
+							 "--max-xml-depth", false);
+				}
+			}
+			f->sc_last[1] = c;
+			break;
+		case SC_QUOTE:
+			if (++f->sc_run > f->max_node)
+				return scan_fail(f, "tag longer than", f->max_node,
+						 "--max-xml-node", true);
+			if (c == f->sc_quote) {
+				f->sc_state = SC_TAG;
+				f->sc_last[1] = c;
+			}
+			break;
+		case SC_BANG:
+			/* "<!--" comment, "<![CDATA[" section, or another declaration */
+			f->sc_open[f->sc_open_len++] = c;
+			if (f->sc_open_len == 2 && !memcmp(f->sc_open, "--", 2)) {
+				f->sc_state = SC_COMMENT;
+			} else if (f->sc_open_len == 7 && !memcmp(f->sc_open, "[CDATA[", 7)) {
+				f->sc_state = SC_CDATA;
+			} else if (memcmp(f->sc_open, "--", f->sc_open_len < 2 ? f->sc_open_len : 2) &&
+				   memcmp(f->sc_open, "[CDATA[", f->sc_open_len)) {
+				f->sc_state = c == '>' ? SC_TEXT : SC_DECL;
+				f->sc_run = 0;
+			}
+			f->sc_last[0] = f->sc_last[1] = 0;
+			break;
+		case SC_COMMENT:
+		case SC_CDATA:
+		case SC_PI:
+			/* libxml2 bounds these itself (10 MB); only their end matters here */
+			if ((f->sc_state == SC_COMMENT && c == '>' && f->sc_last[0] == '-' &&
+			     f->sc_last[1] == '-') ||
+			    (f->sc_state == SC_CDATA && c == '>' && f->sc_last[0] == ']' &&
+			     f->sc_last[1] == ']') ||
+			    (f->sc_state == SC_PI && c == '>' && f->sc_last[1] == '?')) {
+				f->sc_state = SC_TEXT;
+				f->sc_run = 0;
+			}
+			f->sc_last[0] = f->sc_last[1];
+			f->sc_last[1] = c;
+			break;
+		case SC_DECL:
+			if (c == '>') {
+				f->sc_state = SC_TEXT;
+				f->sc_run = 0;
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+static int feed_read(void *ctx, char *buf, int len)
+{
+	struct feed *f = ctx;
+	int n = feed_read_raw(ctx, buf, len);
+	if (n > 0 && scan_markup(f, (const uint8_t *)buf, (size_t)n) < 0)
+		return -1;
+	return n;
 }
 
 static int feed_close(void *ctx)
@@ -1274,8 +1418,14 @@ static int xr_open(struct pt_reader *r)
 			snprintf(r->errmsg, sizeof(r->errmsg), "%s", x->feed.errmsg);
 		return rc;
 	}
+	x->feed.max_node = r->opts.max_xml_node;
+	x->feed.max_depth = r->opts.max_xml_depth;
+	x->feed.sc_line = 1;
 	int options = XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA | XML_PARSE_COMPACT |
 		      XML_PARSE_BIG_LINES;
+	/* libxml2's own limits (depth 256, 10 MB nodes) give way to ours when raised */
+	if (r->opts.max_xml_depth > 256 || r->opts.max_xml_node > 10000000)
+		options |= XML_PARSE_HUGE;
 	if (x->feed.enc != ENC_UTF8)
 		options |= XML_PARSE_IGNORE_ENC;
 	x->xr = xmlReaderForIO(feed_read, feed_close, &x->feed, NULL, NULL, options);
