@@ -2,6 +2,8 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -330,19 +332,49 @@ out:
 	return rc;
 }
 
+/* Progress on stderr: only on a terminal, and only for a large or slow input. */
+#define PROGRESS_MIN_SIZE (16ull << 20)
+#define PROGRESS_MIN_SECONDS 1.0
+
 struct progress_ctx {
 	bool tty;
+	bool shown;
 	uint64_t size;
+	double start, last;
 };
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static unsigned term_width(void)
+{
+	struct winsize ws;
+	if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+		return ws.ws_col;
+	return 80;
+}
 
 static void progress(void *ctx, const struct pt_reader *r)
 {
-	const struct progress_ctx *p = ctx;
-	if (!p->tty || !p->size)
+	struct progress_ctx *p = ctx;
+	if (!p->tty)
 		return;
-	uint64_t at = pt_input_raw_offset(r->in);
-	fprintf(stderr, "\r%s: %3.0f%% read, %llu events", pt_input_name(r->in),
-		100.0 * (double)at / (double)p->size, (unsigned long long)r->events);
+	double t = now_s(), el = t - p->start;
+	if (p->size < PROGRESS_MIN_SIZE && el < PROGRESS_MIN_SECONDS)
+		return;
+	if (p->shown && t - p->last < 0.25)
+		return;
+	char line[512];
+	pt_progress_format(line, sizeof(line), pt_input_raw_offset(r->in), p->size, r->events, el,
+			   term_width());
+	fprintf(stderr, "\r%s\033[K", line);
+	fflush(stderr);
+	p->shown = true;
+	p->last = t;
 }
 
 int pt_cli_load(const char *path, const struct pt_cli_common *c, struct pt_loaded *out)
@@ -368,9 +400,10 @@ int pt_cli_load(const char *path, const struct pt_cli_common *c, struct pt_loade
 		rc = PT_ENOMEM;
 		goto fail;
 	}
-	struct progress_ctx pc = {!c->quiet && isatty(2), pt_input_raw_size(out->reader->in)};
+	struct progress_ctx pc = {!c->quiet && isatty(2), false, pt_input_raw_size(out->reader->in),
+				  now_s(), 0};
 	rc = pt_replay_run(out->rp, out->reader, progress, &pc);
-	if (pc.tty && out->reader->events >= 0x100000)
+	if (pc.shown)
 		fputs("\r\033[K", stderr);
 	if (rc < 0) {
 		const char *m = pt_reader_errmsg(out->reader);

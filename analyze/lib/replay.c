@@ -681,7 +681,7 @@ int pt_replay_run(struct pt_replay *rp, struct pt_reader *r,
 		rc = pt_replay_event(rp, &ev);
 		if (rc < 0)
 			return rc;
-		if (progress && (++n & 0xFFFFF) == 0)
+		if (progress && (++n & 0xFFFF) == 0)
 			progress(ctx, r);
 	}
 	if (rc < 0)

@@ -142,7 +142,7 @@ int pt_replay_finish(struct pt_replay *rp, uint64_t end_ns);
 
 /**
  * pt_replay_run() - read every event of a reader into the replay and finish.
- * @progress: called about every 1M events (may be NULL).
+ * @progress: called every 65,536 events (may be NULL); keep it cheap.
  * @return: 0, or the reader's/replay's negative error.
  */
 int pt_replay_run(struct pt_replay *rp, struct pt_reader *r,

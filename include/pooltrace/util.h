@@ -48,6 +48,17 @@ int pt_parse_duration(const char *s, uint64_t *ns);
  */
 int pt_parse_size(const char *s, uint64_t *bytes);
 
+/**
+ * pt_progress_format() - one progress line for a terminal:
+ * "[#####-----]  45%  120.3 MiB / 267.0 MiB  1.2M events  410k ev/s  ETA 0:42".
+ * @done, @total: bytes read and the input size (@total 0: unknown, no bar or ETA).
+ * @events: events so far. @elapsed_s: seconds since the start.
+ * @width: columns available (the line never exceeds width - 1).
+ * @return: buf.
+ */
+char *pt_progress_format(char *buf, size_t bufsz, uint64_t done, uint64_t total,
+			 uint64_t events, double elapsed_s, unsigned width);
+
 #ifdef __cplusplus
 }
 #endif

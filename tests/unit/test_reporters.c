@@ -299,6 +299,28 @@ static void test_hostile_html(void **state)
 	synth_free(x);
 }
 
+static void test_progress_line(void **state)
+{
+	(void)state;
+	char buf[256];
+	pt_progress_format(buf, sizeof(buf), 50u << 20, 100u << 20, 1200000, 10.0, 100);
+	assert_non_null(strstr(buf, "[####"));
+	assert_non_null(strstr(buf, " 50%  50.0 MiB / 100.0 MiB  1.2M events  120k ev/s  ETA 0:10"));
+	assert_true(strlen(buf) < 100);
+	/* narrow terminal: no bar, cut to the width */
+	pt_progress_format(buf, sizeof(buf), 1, 2, 3, 1.0, 30);
+	assert_true(strlen(buf) <= 29);
+	/* unknown size (a pipe): no percentage, no ETA */
+	pt_progress_format(buf, sizeof(buf), 4096, 0, 5, 1.0, 120);
+	assert_string_equal(buf, "4.0 KiB read  5 events  5 ev/s");
+	/* hours */
+	pt_progress_format(buf, sizeof(buf), 1, 10000, 5, 10.0, 200);
+	assert_non_null(strstr(buf, "ETA 27:46:30"));
+	/* tiny buffer: no overflow */
+	pt_progress_format(buf, 8, 1, 2, 3, 1.0, 120);
+	assert_true(strlen(buf) < 8);
+}
+
 static void test_verdicts_of_synthetic(void **state)
 {
 	(void)state;
@@ -321,6 +343,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verdicts_of_synthetic),
+		cmocka_unit_test(test_progress_line),
 		cmocka_unit_test(test_golden_md),
 		cmocka_unit_test(test_golden_csv_summary),
 		cmocka_unit_test(test_golden_csv_series),
