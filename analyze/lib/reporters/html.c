@@ -78,7 +78,7 @@ static const char css[] =
 	"svg .grid{stroke:#e6e9ef;stroke-width:1}svg .axis{stroke:#8a93a3;stroke-width:1}\n"
 	"svg .wl{fill:var(--wl)}svg .cd{fill:var(--cd)}\n"
 	"svg .band-label{font-size:10px;fill:#6b7484;text-transform:uppercase;letter-spacing:.05em}\n"
-	"td.why{min-width:260px}td.drv{min-width:150px}\n"
+	"td.why{min-width:220px}td.drv{min-width:140px}#verdict-table th{white-space:normal}\n"
 	"svg .area{opacity:.13}svg .ln{fill:none;stroke-width:2}\n"
 	"svg .pt{fill:transparent;stroke:none}svg .pt:hover{fill:currentColor;stroke:#fff}\n"
 	"svg .mark{stroke:#6b7484;stroke-dasharray:4 3}\n"
@@ -375,10 +375,10 @@ static void write_head(const struct pt_report *rep, FILE *out)
 	fputs(" &middot; ", out);
 	esc(out, rep->meta->format);
 	fputs(" &middot; pooltrace " PT_VERSION_STRING "</p>\n<div class=\"badges\">", out);
-	fprintf(out, "<span class=\"badge leak\">%zu leak%s</span>", n[PT_VERDICT_LEAK],
-		n[PT_VERDICT_LEAK] == 1 ? "" : "s");
-	fprintf(out, "<span class=\"badge sus\">%zu suspect%s</span>", n[PT_VERDICT_SUSPECT],
-		n[PT_VERDICT_SUSPECT] == 1 ? "" : "s");
+	fprintf(out, "<span class=\"badge%s\">%zu leak%s</span>", n[PT_VERDICT_LEAK] ? " leak" : "",
+		n[PT_VERDICT_LEAK], n[PT_VERDICT_LEAK] == 1 ? "" : "s");
+	fprintf(out, "<span class=\"badge%s\">%zu suspect%s</span>", n[PT_VERDICT_SUSPECT] ? " sus" : "",
+		n[PT_VERDICT_SUSPECT], n[PT_VERDICT_SUSPECT] == 1 ? "" : "s");
 	fprintf(out, "<span class=\"badge ok\">%zu ok</span>", n[PT_VERDICT_OK]);
 	fputs("</div>\n</div></header>\n", out);
 	fputs("<nav><div class=\"in\"><a href=\"#verdicts\">Verdicts</a><a href=\"#charts\">Charts</a>"
