@@ -235,9 +235,120 @@ def ftrace_sample():
     write("ftrace-kmem.txt.gz", "\n".join(head + [t for _, t in lines]) + "\n", gz=True)
 
 
+# ---------------------------------------------------------------- PoolMon
+def poolmon_states(n, wend_index, rnd):
+    """Counters of every tag at n snapshots taken 30 minutes apart.
+
+    Snapshot 0 is the baseline before the workload; the workload runs until
+    snapshot wend_index; the rest is the cool-down.
+    """
+    # tag, type, allocs at boot, diff at boot, bytes per block, churn per 30 min
+    tags = [
+        ("Leak", "Nonp", 120, 20, 256, 0), ("Strg", "Paged", 10385, 3727, 85, 900),
+        ("CM31", "Paged", 40210, 2810, 1352, 300), ("CM25", "Paged", 3011, 1610, 4096, 40),
+        ("MmSt", "Paged", 283112, 6120, 1024, 5200), ("File", "Nonp", 902117, 2410, 368, 21000),
+        ("Irp ", "Nonp", 2210458, 310, 544, 48000), ("Ntfx", "Nonp", 312004, 1804, 176, 7000),
+        ("Thre", "Nonp", 48021, 1620, 1360, 380), ("Proc", "Nonp", 6012, 212, 2432, 40),
+        ("Even", "Nonp", 1201331, 9210, 96, 9000), ("Toke", "Paged", 90321, 1220, 1712, 600),
+        ("Se  ", "Paged", 401234, 880, 160, 3000), ("ObNm", "Paged", 50112, 4110, 112, 300),
+        ("Wait", "Nonp", 3971107, 30, 281, 15000), ("Io  ", "Nonp", 1021112, 127, 723, 9000),
+        ("Ntfs", "Paged", 612210, 2891, 504, 4000), ("NtFs", "Paged", 380012, 5120, 192, 2500),
+        ("TcpE", "Nonp", 40232, 96, 1152, 900), ("Gh05", "Paged", 20112, 802, 1024, 150),
+    ]
+    states = []
+    cur = {t[0]: [t[2], t[2] - t[3], t[3]] for t in tags}  # allocs, frees, diff
+    for i in range(n):
+        snap = []
+        for tag, typ, _, base_diff, per, churn in tags:
+            a, f, d = cur[tag]
+            snap.append((tag, typ, a, f, a - f, (a - f) * per))
+        states.append(snap)
+        # advance to the next snapshot
+        for tag, typ, _, base_diff, per, churn in tags:
+            a, f, d = cur[tag]
+            work = 0 < i + 1 <= wend_index
+            na = churn + rnd.randint(0, churn // 10 + 1) if churn else 0
+            if tag == "Leak":
+                na = 640 + rnd.randint(0, 40) if work else rnd.randint(0, 2)
+                nf = 0 if work else na
+            elif tag == "Strg":
+                grow = 700 if work else 0
+                na += grow
+                nf = na - grow if work else max(0, a + na - f - base_diff - rnd.randint(0, 20))
+            else:
+                # busy tags: many allocations, outstanding count wobbles around its level
+                # (back at its level at workload end and at the last snapshot)
+                steady = i + 1 in (wend_index, n - 1)
+                target = base_diff + (0 if steady else rnd.randint(-(churn // 200) - 2, churn // 200 + 2))
+                nf = max(0, min(a + na - f - max(target, 0), a + na - f))
+            cur[tag] = [a + na, f + nf, 0]
+    return states
+
+
+def poolmon_rows(snap, parens=None, prev=None, driver=False):
+    drivers = {"Leak": "leakydrv.sys", "Strg": "storport.sys", "Ntfx": "ntfs.sys", "Ntfs": "ntfs.sys",
+               "NtFs": "ntfs.sys", "TcpE": "tcpip.sys", "Gh05": "win32k.sys"}
+    out = []
+    pm = {r[0]: r for r in prev} if prev else {}
+    for tag, typ, a, f, d, b in sorted(snap, key=lambda r: -r[5]):
+        per = b // d if d > 0 else 0
+        if parens:
+            p = pm.get(tag, (tag, typ, a, f, d, b))
+            row = " %-4s %-5s %10d (%4d) %10d (%4d) %8d %9d (%6d) %6d" % (
+                tag, typ, a, a - p[2], f, f - p[3], d, b, b - p[5], per)
+        else:
+            row = " %-4s %-5s %10d %16d %11d %9d %11d" % (tag, typ, a, f, d, b, per)
+        if driver:
+            row += "  %s" % drivers.get(tag, "nt!")
+        out.append(row)
+    return out
+
+
+def poolmon_header(i, rnd):
+    return [
+        " Memory:16661588K Avail: %7dK  PageFlts:%7d   InRam Krnl:12345K P:234567K" % (9764504 - i * 2300, 2012345 + i * 3107),
+        " Commit:%7dK Limit:19145812K Peak:8123456K            Pool N:%6dK P:%6dK" % (7654321 + i * 900, 234567 + i * 160, 456789 + i * 360),
+        " System pool information",
+    ]
+
+
+def poolmon_samples():
+    rnd = random.Random(11)
+    n, wend = 8, 4
+    states = poolmon_states(n, wend, rnd)
+    # poolmon /n every 30 minutes, one file each, time in the file name
+    for i, snap in enumerate(states):
+        hh, mm = 10 + i // 2, 30 * (i % 2)
+        lines = poolmon_header(i, rnd) + [" Tag  Type     Allocs            Frees            Diff   Bytes       Per Alloc", ""]
+        lines += poolmon_rows(snap)
+        write("poolmon/poolsnap_20240501_%02d%02d.log" % (hh, mm), "\n".join(lines) + "\n", crlf=True)
+
+    # screens pasted into Notepad with the time typed or pasted above each
+    rnd = random.Random(12)
+    states = poolmon_states(6, 3, rnd)
+    text = []
+    for i, snap in enumerate(states):
+        hh, mm = 9 + (i * 30 + 45) // 60, (i * 30 + 45) % 60
+        if i % 2 == 0:
+            text += ["C:\\tools> date /t", "Wed 05/01/2024", "C:\\tools> time /t",
+                     "%02d:%02d %s" % (hh if hh <= 12 else hh - 12, mm, "AM" if hh < 12 else "PM")]
+        else:
+            text += ["=== 2024-05-01 %02d:%02d:00 ===" % (hh, mm)]
+        text += [""] + poolmon_header(i, rnd)
+        text += [" Tag  Type     Allocs            Frees            Diff   Bytes       Per Alloc      Mapped_Driver", ""]
+        rows = poolmon_rows(snap, parens=True, prev=states[i - 1] if i else None, driver=True)
+        if i == 2:
+            # the console was 80 columns wide: one row wrapped when it was copied
+            r = rows[1]
+            rows[1:2] = [r[:80], r[80:]]
+        text += rows + ["", ""]
+    write("poolmon-screens.txt", "\n".join(text), crlf=True)
+
+
 def main():
     xperf_sample()
     ftrace_sample()
+    poolmon_samples()
 
 
 if __name__ == "__main__":

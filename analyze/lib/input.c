@@ -4,6 +4,7 @@
  * gzip is detected by its magic bytes (1f 8b) and inflated with zlib,
  * concatenated members included. Readers see decompressed bytes only.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -45,7 +46,19 @@ struct pt_input {
 	uint64_t lineno;
 	int err;
 	char errmsg[256];
+
+	/* a chain of files (pt_input_open_many(), a directory): reads go to cur */
+	char **paths;
+	size_t npaths, next_path;
+	struct pt_input *cur;
+	bool boundary;          /* moved on to another file since the last take */
+	uint64_t done_off, done_raw; /* bytes of the files already finished */
 };
+
+/* Most files a directory input reads. */
+#define MAX_DIR_FILES 100000
+
+static int open_dir(struct pt_input **out, const char *path, char *err, size_t errsz);
 
 static int set_err(struct pt_input *in, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -250,10 +263,8 @@ int pt_input_open(struct pt_input **out, const char *path, char *err, size_t err
 		struct stat st;
 		if (fstat(in->fd, &st) == 0) {
 			if (S_ISDIR(st.st_mode)) {
-				if (err && errsz)
-					snprintf(err, errsz, "%s: is a directory", path);
 				pt_input_free(in);
-				return PT_EOPEN;
+				return open_dir(out, path, err, errsz);
 			}
 			if (S_ISREG(st.st_mode))
 				in->raw_size = (uint64_t)st.st_size;
@@ -303,6 +314,10 @@ void pt_input_free(struct pt_input *in)
 {
 	if (!in)
 		return;
+	pt_input_free(in->cur);
+	for (size_t i = 0; i < in->npaths; i++)
+		free(in->paths[i]);
+	free(in->paths);
 	if (in->own_fd && in->fd >= 0)
 		close(in->fd);
 	if (in->zs_init)
@@ -339,8 +354,47 @@ static int fill(struct pt_input *in, size_t want)
 	return 0;
 }
 
+/*
+ * Chain: the current file ended; open the next one. Returns 1 when one was
+ * opened, 0 when there is none (the last file stays current), <0 error.
+ */
+static int chain_advance(struct pt_input *in)
+{
+	if (in->next_path >= in->npaths)
+		return 0;
+	struct pt_input *next;
+	char err[256] = "";
+	int rc = pt_input_open(&next, in->paths[in->next_path], err, sizeof(err));
+	if (rc < 0) {
+		snprintf(in->errmsg, sizeof(in->errmsg), "%s", err[0] ? err : "cannot open file");
+		in->err = rc;
+		return rc;
+	}
+	in->next_path++;
+	if (in->cur) {
+		in->done_off += in->cur->off;
+		in->done_raw += in->cur->raw_off;
+		pt_input_free(in->cur);
+	}
+	in->cur = next;
+	in->boundary = true;
+	return 1;
+}
+
 const uint8_t *pt_input_peek(struct pt_input *in, size_t want, size_t *got)
 {
+	if (in->paths) {
+		for (;;) {
+			const uint8_t *p = pt_input_peek(in->cur, want, got);
+			if (!p || *got)
+				return p;
+			int rc = chain_advance(in);
+			if (rc < 0)
+				return NULL;
+			if (rc == 0)
+				return p;
+		}
+	}
 	if (want > PT_INPUT_PEEK_MAX)
 		want = PT_INPUT_PEEK_MAX;
 	if (fill(in, want) < 0) {
@@ -354,6 +408,16 @@ const uint8_t *pt_input_peek(struct pt_input *in, size_t want, size_t *got)
 
 ssize_t pt_input_read(struct pt_input *in, void *buf, size_t n)
 {
+	if (in->paths) {
+		for (;;) {
+			ssize_t r = pt_input_read(in->cur, buf, n);
+			if (r != 0 || n == 0)
+				return r;
+			int rc = chain_advance(in);
+			if (rc <= 0)
+				return rc;
+		}
+	}
 	if (in->pos == in->len) {
 		int rc = fill(in, 1);
 		if (rc < 0)
@@ -384,6 +448,16 @@ ssize_t pt_input_read_full(struct pt_input *in, void *buf, size_t n)
 
 int pt_input_getline(struct pt_input *in, char **line, size_t *len, size_t max_len)
 {
+	if (in->paths) {
+		for (;;) {
+			int r = pt_input_getline(in->cur, line, len, max_len);
+			if (r != 0)
+				return r;
+			int rc = chain_advance(in);
+			if (rc <= 0)
+				return rc;
+		}
+	}
 	size_t scanned = 0;
 	for (;;) {
 		uint8_t *start = in->buf + in->pos;
@@ -435,16 +509,22 @@ int pt_input_getline(struct pt_input *in, char **line, size_t *len, size_t max_l
 
 uint64_t pt_input_lineno(const struct pt_input *in)
 {
+	if (in->paths)
+		return in->cur->lineno;
 	return in->lineno;
 }
 
 uint64_t pt_input_offset(const struct pt_input *in)
 {
+	if (in->paths)
+		return in->done_off + in->cur->off;
 	return in->off;
 }
 
 uint64_t pt_input_raw_offset(const struct pt_input *in)
 {
+	if (in->paths)
+		return in->done_raw + in->cur->raw_off;
 	return in->raw_off;
 }
 
@@ -455,15 +535,151 @@ uint64_t pt_input_raw_size(const struct pt_input *in)
 
 bool pt_input_is_gzip(const struct pt_input *in)
 {
+	if (in->paths)
+		return in->cur->gzip;
 	return in->gzip;
 }
 
 const char *pt_input_name(const struct pt_input *in)
 {
+	if (in->paths)
+		return in->cur->name;
 	return in->name;
 }
 
 const char *pt_input_error(const struct pt_input *in)
 {
+	if (in->paths && !in->errmsg[0])
+		return in->cur->errmsg;
 	return in->errmsg;
+}
+
+size_t pt_input_file_count(const struct pt_input *in)
+{
+	return in->paths ? in->npaths : 1;
+}
+
+size_t pt_input_file_index(const struct pt_input *in)
+{
+	return in->paths ? in->next_path - 1 : 0;
+}
+
+bool pt_input_take_boundary(struct pt_input *in)
+{
+	bool b = in->boundary;
+	in->boundary = false;
+	return b;
+}
+
+int pt_input_open_many(struct pt_input **out, const char *const *paths, size_t n,
+		       char *err, size_t errsz)
+{
+	*out = NULL;
+	if (n == 0) {
+		if (err && errsz)
+			snprintf(err, errsz, "no input files");
+		return PT_EOPEN;
+	}
+	struct pt_input *in = calloc(1, sizeof(*in));
+	if (!in)
+		return PT_ENOMEM;
+	in->fd = -1;
+	in->paths = calloc(n, sizeof(*in->paths));
+	in->name = strdup(paths[0]);
+	if (!in->paths || !in->name) {
+		pt_input_free(in);
+		return PT_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		in->paths[i] = strdup(paths[i]);
+		if (!in->paths[i]) {
+			pt_input_free(in);
+			return PT_ENOMEM;
+		}
+		in->npaths++;
+		struct stat st;
+		if (stat(paths[i], &st) == 0 && S_ISREG(st.st_mode))
+			in->raw_size += (uint64_t)st.st_size;
+	}
+	int rc = chain_advance(in);
+	if (rc < 0) {
+		if (err && errsz)
+			snprintf(err, errsz, "%s", in->errmsg);
+		pt_input_free(in);
+		return rc;
+	}
+	in->boundary = false;
+	*out = in;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A directory: its regular, non-hidden files in name order, as one chained input. */
+static int open_dir(struct pt_input **out, const char *path, char *err, size_t errsz)
+{
+	DIR *d = opendir(path);
+	if (!d) {
+		if (err && errsz)
+			snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return PT_EOPEN;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+	size_t plen = strlen(path);
+	while (plen > 1 && path[plen - 1] == '/')
+		plen--;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		size_t need = plen + 1 + strlen(de->d_name) + 1;
+		char *full = malloc(need);
+		if (!full) {
+			rc = PT_ENOMEM;
+			break;
+		}
+		snprintf(full, need, "%.*s/%s", (int)plen, path, de->d_name);
+		struct stat st;
+		if (stat(full, &st) != 0 || !S_ISREG(st.st_mode)) {
+			free(full);
+			continue;
+		}
+		if (n == MAX_DIR_FILES) {
+			free(full);
+			if (err && errsz)
+				snprintf(err, errsz, "%s: more than %d files", path, MAX_DIR_FILES);
+			rc = PT_ELIMIT;
+			break;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			char **nn = realloc(names, cap * sizeof(*nn));
+			if (!nn) {
+				free(full);
+				rc = PT_ENOMEM;
+				break;
+			}
+			names = nn;
+		}
+		names[n++] = full;
+	}
+	closedir(d);
+	if (rc == 0 && n == 0) {
+		if (err && errsz)
+			snprintf(err, errsz, "%s: directory has no files to read", path);
+		rc = PT_EOPEN;
+	}
+	if (rc == 0) {
+		qsort(names, n, sizeof(*names), cmp_str);
+		rc = pt_input_open_many(out, (const char *const *)names, n, err, errsz);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
 }

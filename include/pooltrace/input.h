@@ -27,6 +27,32 @@ struct pt_input;
 int pt_input_open(struct pt_input **out, const char *path, char *err, size_t errsz);
 
 /**
+ * pt_input_open_many() - read several files one after another as one input
+ * (PoolMon snapshot logs taken at intervals). Each file is opened when the
+ * previous one ends and may be gzip on its own. Lines never span files:
+ * pt_input_lineno() and pt_input_name() refer to the file being read, so
+ * messages say "file:line" of the right file. A directory given to
+ * pt_input_open() is read this way: its regular files whose names do not
+ * start with '.', sorted by name (byte order).
+ * @paths, @n: the files, n >= 1; copied.
+ * @return: 0, PT_EOPEN (first file, or n == 0) or PT_ENOMEM.
+ */
+int pt_input_open_many(struct pt_input **out, const char *const *paths, size_t n,
+		       char *err, size_t errsz);
+
+/** pt_input_file_count() - number of files of the input (1 for a single file or stream). */
+size_t pt_input_file_count(const struct pt_input *in);
+
+/** pt_input_file_index() - 0-based index of the file being read now. */
+size_t pt_input_file_index(const struct pt_input *in);
+
+/**
+ * pt_input_take_boundary() - true once after reading moved on to the next
+ * file of a chain (cleared by the call); always false for a single file.
+ */
+bool pt_input_take_boundary(struct pt_input *in);
+
+/**
  * pt_input_open_memory() - read from a caller-owned buffer (tests, fuzzing).
  * The buffer must outlive the handle. Gzip is detected as for files.
  * @name: used in messages.
@@ -38,7 +64,8 @@ int pt_input_open_memory(struct pt_input **out, const void *data, size_t len,
 void pt_input_free(struct pt_input *in);
 
 /**
- * pt_input_peek() - look at the next bytes without consuming them.
+ * pt_input_peek() - look at the next bytes without consuming them (for a
+ * chain, bytes of the current file only).
  * @want: bytes wanted, at most PT_INPUT_PEEK_MAX.
  * @got: receives how many are available (less only at end of input).
  * @return: pointer valid until the next read, or NULL on error (see pt_input_error()).
@@ -66,7 +93,7 @@ ssize_t pt_input_read_full(struct pt_input *in, void *buf, size_t n);
  */
 int pt_input_getline(struct pt_input *in, char **line, size_t *len, size_t max_len);
 
-/** pt_input_lineno() - number of lines returned by pt_input_getline() so far. */
+/** pt_input_lineno() - number of lines returned by pt_input_getline() so far (of the current file of a chain). */
 uint64_t pt_input_lineno(const struct pt_input *in);
 
 /** pt_input_offset() - decompressed bytes consumed so far. */
@@ -81,7 +108,7 @@ uint64_t pt_input_raw_size(const struct pt_input *in);
 /** pt_input_is_gzip() - true when the input is gzip-compressed. */
 bool pt_input_is_gzip(const struct pt_input *in);
 
-/** pt_input_name() - the path given at open ("<stdin>" for "-"). */
+/** pt_input_name() - the path given at open ("<stdin>" for "-"); for a chain, the file being read. */
 const char *pt_input_name(const struct pt_input *in);
 
 /** pt_input_error() - the message of the last failure, "" if none. */

@@ -222,8 +222,13 @@ static void test_input_file_errors(void **state)
 	char err[256];
 	assert_int_equal(pt_input_open(&in, "/nonexistent/trace.xml", err, sizeof(err)), PT_EOPEN);
 	assert_non_null(strstr(err, "/nonexistent/trace.xml"));
-	assert_int_equal(pt_input_open(&in, ".", err, sizeof(err)), PT_EOPEN);
+	/* a folder is read as its files; an empty one is an error */
+	const char *empty = PT_BINARY_DIR "/empty-input-dir";
+	rmdir(empty);
+	assert_int_equal(mkdir(empty, 0755), 0);
+	assert_int_equal(pt_input_open(&in, empty, err, sizeof(err)), PT_EOPEN);
 	assert_non_null(strstr(err, "directory"));
+	rmdir(empty);
 }
 
 static void test_parse_duration(void **state)

@@ -16,5 +16,6 @@ extern const struct pt_reader_ops pt_reader_xperf;
 extern const struct pt_reader_ops pt_reader_tracerpt_xml;
 extern const struct pt_reader_ops pt_reader_etl;
 extern const struct pt_reader_ops pt_reader_ftrace;
+extern const struct pt_reader_ops pt_reader_poolmon;
 
 #endif

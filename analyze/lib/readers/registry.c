@@ -11,6 +11,7 @@ static const struct pt_reader_ops *const readers[] = {
 	&pt_reader_tracerpt_xml,
 	&pt_reader_etl,
 	&pt_reader_ftrace,
+	&pt_reader_poolmon,
 	NULL
 };
 
