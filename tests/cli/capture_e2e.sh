@@ -56,7 +56,8 @@ rc=$?
 grep -q 'marker "workload-end' "$work/clean.txt" || fail "clean run: no workload-end marker"
 grep -Eq '^ +do_eventfd +Kmalloc +[0-9]{3}' "$work/clean.txt" || { cat "$work/clean.txt"; fail "clean run: eventfd allocations not recorded"; }
 if grep -Eq '^ (LEAK|SUSPECT) +do_eventfd ' "$work/clean.txt"; then
-	cat "$work/clean.txt"
+	cat "$work/cap.err"
+	grep -E '^(Events|Account|Phases):|do_eventfd' "$work/clean.txt"
 	fail "clean run: do_eventfd flagged"
 fi
 
