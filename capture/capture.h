@@ -78,4 +78,26 @@ size_t pt_pending_count(const struct pt_pending *p);
 int pt_pending_drain(struct pt_pending *p, uint64_t upto,
 		     int (*fn)(void *ctx, const struct pt_event *ev), void *ctx);
 
+/* --- addresses of recorded allocations (for the --tags filter on untagged frees) --- */
+
+struct pt_addrset;
+
+/** pt_addrset_new() - an empty set holding at most max addresses (0 = 16M). NULL on OOM. */
+struct pt_addrset *pt_addrset_new(size_t max);
+
+/** pt_addrset_free() - free the set; NULL is accepted. */
+void pt_addrset_free(struct pt_addrset *s);
+
+/** pt_addrset_add() - add a non-zero address. @return: 0, PT_ELIMIT when full, PT_ENOMEM. */
+int pt_addrset_add(struct pt_addrset *s, uint64_t addr);
+
+/** pt_addrset_remove() - remove an address. @return: true when it was there. */
+bool pt_addrset_remove(struct pt_addrset *s, uint64_t addr);
+
+/** pt_addrset_count() - addresses held. */
+size_t pt_addrset_count(const struct pt_addrset *s);
+
+/** pt_addrset_full() - true once the cap was reached. */
+bool pt_addrset_full(const struct pt_addrset *s);
+
 #endif

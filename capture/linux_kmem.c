@@ -49,6 +49,8 @@ struct pt_lk {
 	uint64_t start_mono;
 	pid_t self;
 	uint64_t missed;          /* events the kernel said it dropped between pages */
+	struct pt_addrset *addrs; /* with --tags: addresses of recorded allocations */
+	bool addrs_full;
 	char tmp[PT_TAG_MAX_LEN + 16];
 };
 
@@ -150,6 +152,13 @@ int pt_lk_open(struct pt_lk **out, struct pt_tags *tags, const struct pt_lk_opts
 			goto fail;
 		}
 		d->enabled = true;
+	}
+	if (o->ntags) {
+		lk->addrs = pt_addrset_new(0);
+		if (!lk->addrs) {
+			rc = PT_ENOMEM;
+			goto fail;
+		}
 	}
 	lk->kbuf = kbuffer_alloc(sizeof(long) == 8 ? KBUFFER_LSIZE_8 : KBUFFER_LSIZE_4,
 				  tep_is_file_bigendian(lk->tep) ? KBUFFER_ENDIAN_BIG :
@@ -343,6 +352,19 @@ static int decode(struct pt_lk *lk, int cpu, uint64_t ts, void *data, int size,
 		return rc;
 	if (ev.tag != PT_TAG_NONE && !tag_wanted(lk, ev.tag))
 		return 0;
+	if (lk->addrs) {
+		/* an untagged free is kept only when its allocation was recorded */
+		if (alloc) {
+			rc = pt_addrset_add(lk->addrs, ev.addr);
+			if (rc == PT_ELIMIT)
+				lk->addrs_full = true;
+			else if (rc < 0)
+				return rc;
+		} else if (!pt_addrset_remove(lk->addrs, ev.addr) && ev.tag == PT_TAG_NONE &&
+			   !lk->addrs_full) {
+			return 0;
+		}
+	}
 	return pt_pending_add(pend, &ev);
 }
 
@@ -423,5 +445,6 @@ void pt_lk_close(struct pt_lk *lk)
 	if (lk->tep)
 		tep_free(lk->tep);
 	pt_ksyms_free(lk->ksyms);
+	pt_addrset_free(lk->addrs);
 	free(lk);
 }

@@ -14,6 +14,10 @@ fi
 [ -x "$CAP" ] || { echo "SKIP: pooltrace-capture is not built on this platform"; exit 0; }
 [ -x "$HELPER" ] || fail "leaky-helper not built"
 
+# one end-to-end run at a time on a machine: a concurrent leak run would show in our clean run
+exec 9>/run/lock/pooltrace-capture-e2e.lock
+flock -w 300 9 || fail "another capture end-to-end test holds the lock for too long"
+
 work=$(mktemp -d)
 holder=
 cleanup() {
@@ -52,7 +56,8 @@ rc=$?
 grep -q 'marker "workload-end' "$work/clean.txt" || fail "clean run: no workload-end marker"
 grep -Eq '^ +do_eventfd +Kmalloc +[0-9]{3}' "$work/clean.txt" || { cat "$work/clean.txt"; fail "clean run: eventfd allocations not recorded"; }
 if grep -Eq '^ (LEAK|SUSPECT) +do_eventfd ' "$work/clean.txt"; then
-	cat "$work/clean.txt"
+	cat "$work/cap.err"
+	grep -E '^(Events|Account|Phases):|do_eventfd' "$work/clean.txt"
 	fail "clean run: do_eventfd flagged"
 fi
 
@@ -97,7 +102,22 @@ grep -Eq 'Events: +[1-9]' "$work/kill.txt" || fail "no events read back after SI
 "$CAP" -o "$work/after.ptz" --duration 0.5 --control "$ctl" 2>/dev/null || fail "capture after a killed one"
 [ -e "/sys/kernel/tracing/instances/pooltrace-capture-$cap" ] && fail "stale instance of the killed capture left"
 
-# 5. clear errors
+# 5. tag filter and slabinfo snapshots
+"$CAP" -o "$work/tags.ptz" --tags 'do_eventfd,filp' --snapshot-interval 0.5 --cooldown 1s \
+	--control "$ctl" -- "$HELPER" clean 100 2>/dev/null || fail "capture with --tags"
+"$POOLTRACE" report "$work/tags.ptz" >"$work/tags.txt" 2>/dev/null
+awk '$1 == "do_eventfd" && $2 == "Kmalloc" && $3 >= 100 && $4 >= 100 {ok=1} END {exit !ok}' "$work/tags.txt" ||
+	{ cat "$work/tags.txt"; fail "--tags: do_eventfd row"; }
+grep -Eq '^ +slabinfo:filp +Slab ' "$work/tags.txt" || fail "--snapshot-interval: no slabinfo:filp row"
+awk '$1 !~ /^(do_eventfd|filp|slabinfo:filp)$/ && ($2 == "Slab" || $2 == "Kmalloc") {bad=1} END {exit bad}' \
+	"$work/tags.txt" || fail "--tags: other tags recorded"
+"$CAP" -o "$work/snap.ptz" --snapshots-only --snapshot-interval 0.3 --duration 1 --control "$ctl" \
+	2>/dev/null || fail "--snapshots-only"
+"$POOLTRACE" report "$work/snap.ptz" >"$work/snap.txt" 2>/dev/null
+grep -Eq 'Events: +[0-9]+ \(0 allocs, 0 frees, 0 markers, [1-9][0-9]* snapshot rows\)' "$work/snap.txt" ||
+	fail "--snapshots-only: no snapshot rows"
+
+# 6. clear errors
 "$CAP" -o /nonexistent-dir/x.ptz --duration 1 --control "$ctl" 2>"$work/err"; [ $? -eq 2 ] || fail "unwritable output: exit 2"
 grep -q "choose a writable place" "$work/err" || fail "unwritable output message"
 "$CAP" --pool paged 2>"$work/err"; [ $? -eq 2 ] || fail "--pool paged: exit 2"

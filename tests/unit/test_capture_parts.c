@@ -102,12 +102,41 @@ static void test_pending(void **state)
 	pt_pending_free(p);
 }
 
+static void test_addrset(void **state)
+{
+	struct pt_addrset *s = pt_addrset_new(0);
+	assert_non_null(s);
+	assert_int_equal(pt_addrset_add(s, 0), PT_EUSAGE);
+	/* enough to grow several times; many share probe runs */
+	for (uint64_t i = 1; i <= 50000; i++)
+		assert_int_equal(pt_addrset_add(s, 0xffff888000000000ull + i * 64), 0);
+	assert_int_equal(pt_addrset_count(s), 50000);
+	assert_int_equal(pt_addrset_add(s, 0xffff888000000000ull + 64), 0); /* already there */
+	assert_int_equal(pt_addrset_count(s), 50000);
+	for (uint64_t i = 1; i <= 50000; i += 2)
+		assert_true(pt_addrset_remove(s, 0xffff888000000000ull + i * 64));
+	for (uint64_t i = 1; i <= 50000; i++)
+		assert_int_equal(pt_addrset_remove(s, 0xffff888000000000ull + i * 64), (i % 2) == 0);
+	assert_int_equal(pt_addrset_count(s), 0);
+	assert_false(pt_addrset_remove(s, 12345));
+	pt_addrset_free(s);
+
+	s = pt_addrset_new(3);
+	assert_int_equal(pt_addrset_add(s, 1), 0);
+	assert_int_equal(pt_addrset_add(s, 2), 0);
+	assert_int_equal(pt_addrset_add(s, 3), 0);
+	assert_true(pt_addrset_full(s));
+	assert_int_equal(pt_addrset_add(s, 4), PT_ELIMIT);
+	pt_addrset_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ksyms),
 		cmocka_unit_test(test_slabinfo),
 		cmocka_unit_test(test_pending),
+		cmocka_unit_test(test_addrset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
