@@ -313,7 +313,9 @@ static void judge_one(const struct pt_replay *rp, const struct pt_tagstat *st,
 	uint64_t end = pt_replay_end_ns(rp);
 	char t1[32], b1[32], b2[32], b3[32];
 
-	if (ph->wstart_src == PT_PHASE_DEFAULT)
+	if (ph->wstart_src == PT_PHASE_DEFAULT && snapshot_only && st->nseries)
+		v->at_wstart = st->series[0].c; /* counters since boot: the first sample is the baseline */
+	else if (ph->wstart_src == PT_PHASE_DEFAULT)
 		memset(&v->at_wstart, 0, sizeof(v->at_wstart)); /* nothing before the trace */
 	else
 		pt_tagstat_at(rp, st, ph->wstart_ns, &v->at_wstart);
