@@ -708,7 +708,82 @@ static void ev_accounting(const struct pt_report *rep, size_t s, FILE *out)
 		pt_format_bytes(st[s].displaced_bytes, b, sizeof(b)));
 }
 
-static const evidence_fn evidence[] = {ev_drain, ev_peak, ev_accounting};
+static void ev_reason(const struct pt_report *rep, size_t s, FILE *out)
+{
+	const struct pt_tag_verdict *v = &rep->verdicts[s];
+	fputs("<h4>Why</h4>\n<p>", out);
+	pt_html_escape(out, v->reason);
+	fputs("</p>\n", out);
+	if (v->suppressed) {
+		fputs("<p>Suppressed: ", out);
+		pt_html_escape(out, v->suppress_reason);
+		fputs("</p>\n", out);
+	}
+}
+
+static void ev_trend(const struct pt_report *rep, size_t s, FILE *out)
+{
+	const struct pt_tag_verdict *v = &rep->verdicts[s];
+	if (!v->trend.valid)
+		return;
+	fprintf(out, "<h4>Trend of the troughs</h4>\n<p>Pattern: <strong>%s</strong>. The lowest outstanding "
+		     "bytes of %u windows over the workload rise by %+.1f B/s (95%% CI %+.1f to %+.1f)",
+		pt_pattern_name(v->pattern), v->trend.windows, v->trend.slope, v->trend.slope_lo,
+		v->trend.slope_hi);
+	if (v->trend.late_valid)
+		fprintf(out, "; over its second half by %+.1f B/s (%+.1f to %+.1f)", v->trend.late_slope,
+			v->trend.late_lo, v->trend.late_hi);
+	fputs(".</p>\n", out);
+}
+
+static void ev_age(const struct pt_report *rep, size_t s, FILE *out)
+{
+	const struct pt_tag_verdict *v = &rep->verdicts[s];
+	const struct pt_age *g = &v->age;
+	char b1[32], b2[32], b3[32], tb[32];
+	if (!(g->live_before + g->live_inside + g->live_after))
+		return;
+	fprintf(out, "<h4>Still live at trace end</h4>\n<p>%" PRIu64 " allocations (%s) made during the "
+		     "workload, %" PRIu64 " (%s) before it, %" PRIu64 " (%s) in the cool-down.</p>\n",
+		g->live_inside, pt_format_bytes(g->bytes_inside, b1, sizeof(b1)), g->live_before,
+		pt_format_bytes(g->bytes_before, b2, sizeof(b2)), g->live_after,
+		pt_format_bytes(g->bytes_after, b3, sizeof(b3)));
+	fputs("<div class=\"scroll\"><table>\n<thead><tr><th>Oldest</th><th class=\"n\">Size</th>"
+	      "<th class=\"n\">Allocated at</th><th class=\"n\">PID</th><th class=\"n\">TID</th></tr>"
+	      "</thead>\n<tbody>\n",
+	      out);
+	for (uint32_t i = 0; i < g->noldest; i++) {
+		const struct pt_live_alloc *a = &g->oldest[i];
+		fprintf(out, "<tr><td><code>0x%" PRIx64 "</code></td>", a->addr);
+		td_num(out, a->size);
+		fprintf(out, "<td class=\"n\">%s</td>", pt_format_time(a->ts_ns, tb, sizeof(tb)));
+		if (a->pid != PT_NONE32)
+			td_num(out, a->pid);
+		else
+			fputs("<td class=\"n\">-</td>", out);
+		if (a->tid != PT_NONE32)
+			td_num(out, a->tid);
+		else
+			fputs("<td class=\"n\">-</td>", out);
+		fputs("</tr>\n", out);
+	}
+	fputs("</tbody></table></div>\n", out);
+	if (v->npids && !(v->npids == 1 && v->pids[0].pid == PT_NONE32)) {
+		fputs("<p>By process:", out);
+		for (uint32_t i = 0; i < v->npids; i++) {
+			if (v->pids[i].pid == PT_NONE32)
+				fprintf(out, "%s unknown %s", i ? "," : "",
+					pt_format_bytes(v->pids[i].bytes, b1, sizeof(b1)));
+			else
+				fprintf(out, "%s pid %u: %s in %" PRIu64 " allocations", i ? "," : "",
+					v->pids[i].pid, pt_format_bytes(v->pids[i].bytes, b1, sizeof(b1)),
+					v->pids[i].live);
+		}
+		fputs(".</p>\n", out);
+	}
+}
+
+static const evidence_fn evidence[] = {ev_reason, ev_drain, ev_trend, ev_age, ev_peak, ev_accounting};
 
 static void write_evidence(const struct pt_report *rep, FILE *out)
 {
