@@ -90,7 +90,7 @@ if [ -f "$demo" ]; then
 		rc=$?
 		[ $rc -le 1 ] || fail "demo $kind: exit $rc"
 		sed -i -e "s|pooltrace [0-9][0-9.a-z+-]*|pooltrace @VERSION@|g" -e "s|\"version\": \"[^\"]*\"|\"version\": \"@VERSION@\"|" \
-			-e "s|$POOLTRACE|pooltrace|g" "$work/demo.$kind"
+			-e "s|$POOLTRACE|pooltrace|g" -e "s|$work|@WORK@|g" "$work/demo.$kind"
 		g=tests/golden/demo.$kind
 		if [ -n "${PT_UPDATE_GOLDEN:-}" ]; then
 			cp "$work/demo.$kind" "$g"
