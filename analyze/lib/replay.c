@@ -725,11 +725,9 @@ const struct pt_tags *pt_replay_tags(const struct pt_replay *rp)
 	return rp->tags;
 }
 
-void pt_tagstat_bucket(const struct pt_replay *rp, const struct pt_tagstat *st, uint32_t b,
-		       struct pt_counts *out)
+/* The series point that holds bucket b's state: the last one with bucket <= b, or NULL. */
+static const struct pt_series_point *point_for(const struct pt_tagstat *st, uint32_t b)
 {
-	(void)rp;
-	/* last point with bucket <= b */
 	uint32_t lo = 0, hi = st->nseries;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
@@ -738,11 +736,18 @@ void pt_tagstat_bucket(const struct pt_replay *rp, const struct pt_tagstat *st, 
 		else
 			hi = mid;
 	}
-	if (lo == 0) {
+	return lo ? &st->series[lo - 1] : NULL;
+}
+
+void pt_tagstat_bucket(const struct pt_replay *rp, const struct pt_tagstat *st, uint32_t b,
+		       struct pt_counts *out)
+{
+	(void)rp;
+	const struct pt_series_point *p = point_for(st, b);
+	if (p)
+		*out = p->c;
+	else
 		memset(out, 0, sizeof(*out));
-		return;
-	}
-	*out = st->series[lo - 1].c;
 }
 
 void pt_tagstat_at(const struct pt_replay *rp, const struct pt_tagstat *st, uint64_t t_ns,
@@ -770,17 +775,9 @@ void pt_tagstat_at(const struct pt_replay *rp, const struct pt_tagstat *st, uint
 uint64_t pt_tagstat_bucket_min(const struct pt_replay *rp, const struct pt_tagstat *st, uint32_t b)
 {
 	(void)rp;
-	uint32_t lo = 0, hi = st->nseries;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (st->series[mid].bucket <= b)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0)
+	const struct pt_series_point *p = point_for(st, b);
+	if (!p)
 		return 0;
-	const struct pt_series_point *p = &st->series[lo - 1];
 	return p->bucket == b ? p->min_bytes : p->c.bytes;
 }
 
