@@ -86,11 +86,19 @@ grep -q 'marker "workload-end: by hand"' "$work/int.txt" || fail "--mark text no
 # 4. SIGKILL: the file reads back up to the last whole chunk, with a warning
 "$CAP" -o "$work/kill.ptz" --control "$ctl" 2>/dev/null &
 cap=$!
-for i in $(seq 100); do
-	[ -d "/sys/kernel/tracing/instances/pooltrace-capture-$cap" ] && break
+# kill it once the file holds its header and at least one chunk after it (set-up
+# and the first flush take longer on a loaded machine or under sanitizers)
+size() { stat -c %s "$work/kill.ptz" 2>/dev/null || echo 0; }
+first=0
+for i in $(seq 600); do
+	sz=$(size)
+	[ "$first" -eq 0 ] && [ "$sz" -gt 0 ] && first=$sz
+	[ "$first" -gt 0 ] && [ "$sz" -gt "$first" ] && break
+	kill -0 $cap 2>/dev/null || fail "capture for the SIGKILL check exited early"
 	sleep 0.1
 done
-sleep 2.5
+[ "$(size)" -gt "$first" ] || fail "capture wrote no chunk within 60 s"
+sleep 0.5
 kill -KILL $cap
 wait $cap 2>/dev/null
 "$POOLTRACE" report "$work/kill.ptz" >"$work/kill.txt" 2>"$work/rep.err"
