@@ -8,16 +8,18 @@
 #include "cli.h"
 #include "common.h"
 #include "pooltrace/native.h"
+#include "pooltrace/xmlwrite.h"
 #include "pooltrace/pooltrace.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: pooltrace convert IN -o OUT [--to native] [--format F] [--keep-going]\n\n"
+		"usage: pooltrace convert IN -o OUT [--to native|xml] [--format F] [--keep-going]\n\n"
 		"Writes any trace pooltrace reads (IN, '-' for stdin) as another format.\n\n"
 		"  -o, --output OUT   file to write ('-' for stdout); required; never IN itself\n"
 		"      --to FMT       output format: native (default; the .ptz format of\n"
-		"                     docs/trace-format.md)\n"
+		"                     docs/trace-format.md) or xml (tracerpt-style XML, which\n"
+		"                     holds Windows pool events and markers only)\n"
 		"  -f, --format F     read IN as format F instead of detecting it; one of:\n");
 	const struct pt_reader_ops *const *list = pt_reader_list();
 	for (size_t i = 0; list[i]; i++)
@@ -31,6 +33,49 @@ static void usage(FILE *out)
 		"  -h, --help         this text\n\n"
 		"The output is written to a temporary file renamed into place at the end,\n"
 		"so OUT is never left half-written. Exit status 0 ok, 2 usage or input error.\n");
+}
+
+/*
+ * Every event of r as tracerpt-style XML. The format has no place for Linux
+ * pool kinds, snapshot rows or tags longer than 4 bytes: such an event stops
+ * the conversion with a message saying which event it was.
+ */
+static int xml_copy(struct pt_reader *r, FILE *out, uint64_t *events, char *err, size_t errsz)
+{
+	struct pt_xmlw *w = pt_xmlw_new(out, pt_reader_meta(r), r->tags);
+	struct pt_event ev;
+	int rc;
+	*events = 0;
+	if (!w) {
+		snprintf(err, errsz, "%s", pt_strerror(PT_ENOMEM));
+		return PT_ENOMEM;
+	}
+	while ((rc = pt_reader_next(r, &ev)) > 0) {
+		rc = pt_xmlw_event(w, &ev);
+		if (rc == PT_EUNSUPPORTED) {
+			snprintf(err, errsz,
+				 "%s: event %llu (%s, pool %s) has no tracerpt XML form: XML holds "
+				 "Windows pool events and markers only; use --to native",
+				 pt_input_name(r->in), (unsigned long long)*events + 1,
+				 pt_event_kind_name(ev.kind), pt_pool_name(ev.pool));
+			goto out;
+		}
+		if (rc < 0) {
+			snprintf(err, errsz, "write error: %s", pt_strerror(rc));
+			goto out;
+		}
+		(*events)++;
+	}
+	if (rc < 0) {
+		snprintf(err, errsz, "%s", pt_reader_errmsg(r));
+		goto out;
+	}
+	rc = pt_xmlw_finish(w);
+	if (rc < 0)
+		snprintf(err, errsz, "write error: %s", pt_strerror(rc));
+out:
+	pt_xmlw_free(w);
+	return rc;
 }
 
 /* The command line as one string, for the file header. */
@@ -104,8 +149,8 @@ static int run_convert(int argc, char **argv)
 		usage(stderr);
 		return PT_EXIT_USAGE;
 	}
-	if (strcmp(to, "native") != 0) {
-		fprintf(stderr, "pooltrace convert: unknown output format '%s' (known: native)\n", to);
+	if (strcmp(to, "native") != 0 && strcmp(to, "xml") != 0) {
+		fprintf(stderr, "pooltrace convert: unknown output format '%s' (known: native, xml)\n", to);
 		return PT_EXIT_USAGE;
 	}
 	const char *in_path = argv[optind];
@@ -140,8 +185,11 @@ static int run_convert(int argc, char **argv)
 	}
 	of_open = true;
 	uint64_t events = 0;
-	rc = pt_native_copy(r, of.fp, cmdline, "pooltrace convert " PT_VERSION_STRING, &events,
-			    err, sizeof(err));
+	if (!strcmp(to, "xml"))
+		rc = xml_copy(r, of.fp, &events, err, sizeof(err));
+	else
+		rc = pt_native_copy(r, of.fp, cmdline, "pooltrace convert " PT_VERSION_STRING, &events,
+				    err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "pooltrace convert: %s\n", err);
 		if (rc == PT_ELIMIT)
@@ -177,6 +225,6 @@ out:
 
 const struct pt_cmd pt_cmd_convert = {
 	.name = "convert",
-	.summary = "write a trace in another format (native .ptz)",
+	.summary = "write a trace in another format (native .ptz or tracerpt XML)",
 	.run = run_convert,
 };

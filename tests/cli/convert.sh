@@ -30,4 +30,20 @@ if [ -d "$PT_SRC/sample-traces" ]; then
 	done < <(find "$PT_SRC/sample-traces" -type f -print0)
 fi
 echo "converted $n sample traces"
+
+# --to xml: Windows pool traces give the same table and verdicts through tracerpt XML
+# (the first lines differ: file name, and XML needs an absolute start time)
+for f in demo.xml.gz xperf-pool.txt; do
+	"$POOLTRACE" convert -q --to xml "$PT_SRC/sample-traces/$f" -o "$work/x.xml" || fail "$f: convert --to xml"
+	"$POOLTRACE" report "$PT_SRC/sample-traces/$f" | tail -n +4 >"$work/direct.txt"
+	"$POOLTRACE" report "$work/x.xml" | tail -n +4 >"$work/viaxml.txt"
+	diff -u "$work/direct.txt" "$work/viaxml.txt" || fail "$f: report via XML differs"
+done
+# Linux events have no XML form: a clear error, exit 2, nothing written
+"$POOLTRACE" convert -q --to xml "$PT_SRC/sample-traces/ftrace-kmem.txt.gz" -o "$work/l.xml" 2>"$work/err"
+rc=$?
+[ $rc -eq 2 ] || fail "ftrace --to xml exited $rc"
+grep -q "no tracerpt XML form" "$work/err" || fail "ftrace --to xml message: $(cat "$work/err")"
+[ -e "$work/l.xml" ] && fail "a failed conversion left an output file"
+"$POOLTRACE" convert --to csv "$PT_SRC/sample-traces/demo.xml.gz" -o "$work/z" 2>/dev/null && fail "unknown --to accepted"
 exit 0
