@@ -295,6 +295,16 @@ static int gather_age(const struct pt_replay *rp, struct pt_tag_verdict *v, size
 
 /* ---- the decision ---- */
 
+/* A non-negative double as uint64_t, saturating (slopes over tiny spans can be huge). */
+static uint64_t clamp_u64(double d)
+{
+	if (!(d > 0))
+		return 0;
+	if (d >= 18446744073709549568.0)
+		return UINT64_MAX;
+	return (uint64_t)d;
+}
+
 static bool significant_rise(const struct pt_trend *t, bool late, double span_s, uint64_t min_bytes)
 {
 	double s = late ? t->late_slope : t->slope, lo = late ? t->late_lo : t->slope_lo;
@@ -344,7 +354,7 @@ static void judge_one(const struct pt_replay *rp, const struct pt_tagstat *st,
 	pt_format_time(cooldown, t1, sizeof(t1));
 	pt_format_bytes(v->growth_bytes > 0 ? (uint64_t)v->growth_bytes : 0, b1, sizeof(b1));
 	pt_format_bytes(left > 0 ? (uint64_t)left : 0, b2, sizeof(b2));
-	pt_format_bytes((uint64_t)fabs(v->trend.late_valid ? v->trend.late_slope : v->trend.slope),
+	pt_format_bytes(clamp_u64(fabs(v->trend.late_valid ? v->trend.late_slope : v->trend.slope)),
 			b3, sizeof(b3));
 
 	v->verdict = PT_VERDICT_OK;
