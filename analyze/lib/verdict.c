@@ -295,6 +295,14 @@ static int gather_age(const struct pt_replay *rp, struct pt_tag_verdict *v, size
 
 /* ---- the decision ---- */
 
+/* a - b as int64_t, saturating at +-INT64_MAX (byte totals from hostile traces can be huge). */
+static int64_t sdiff(uint64_t a, uint64_t b)
+{
+	uint64_t d = a >= b ? a - b : b - a;
+	int64_t m = d > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)d;
+	return a >= b ? m : -m;
+}
+
 /* A non-negative double as uint64_t, saturating (slopes over tiny spans can be huge). */
 static uint64_t clamp_u64(double d)
 {
@@ -331,9 +339,9 @@ static void judge_one(const struct pt_replay *rp, const struct pt_tagstat *st,
 		pt_tagstat_at(rp, st, ph->wstart_ns, &v->at_wstart);
 	pt_tagstat_at(rp, st, ph->wend_ns, &v->at_wend);
 	v->at_end = st->now;
-	v->growth_bytes = (int64_t)v->at_wend.bytes - (int64_t)v->at_wstart.bytes;
-	v->residual_bytes = (int64_t)v->at_end.bytes - (int64_t)v->at_wstart.bytes;
-	int64_t freed = (int64_t)v->at_wend.bytes - (int64_t)v->at_end.bytes;
+	v->growth_bytes = sdiff(v->at_wend.bytes, v->at_wstart.bytes);
+	v->residual_bytes = sdiff(v->at_end.bytes, v->at_wstart.bytes);
+	int64_t freed = sdiff(v->at_wend.bytes, v->at_end.bytes);
 	v->drained = v->growth_bytes > 0 ? (double)freed / (double)v->growth_bytes : 0.0;
 	fit_trend(rp, st, ph->wstart_ns, ph->wend_ns, &v->trend, &v->pattern);
 
@@ -342,7 +350,7 @@ static void judge_one(const struct pt_replay *rp, const struct pt_tagstat *st,
 	double span = (double)(ph->wend_ns - ph->wstart_ns) / NS_PER_S;
 	/* what the workload left behind: live allocations made inside it (exact with
 	 * addresses), else the residual of the counters */
-	int64_t left = snapshot_only ? v->residual_bytes : (int64_t)v->age.bytes_inside;
+	int64_t left = snapshot_only ? v->residual_bytes : sdiff(v->age.bytes_inside, 0);
 	uint64_t left_live = snapshot_only ? (v->at_end.live > v->at_wstart.live ?
 						     v->at_end.live - v->at_wstart.live : 0)
 					   : v->age.live_inside;

@@ -137,7 +137,7 @@ static void print_table(const struct pt_report *rep, FILE *out)
 				") %10" PRId64 " %14" PRIu64 " (%8" PRId64 ") %9" PRIu64 "%s",
 				on, tag, pt_pool_name(st[s].pool), c.allocs, c.allocs - p.allocs, c.frees,
 				c.frees - p.frees, pt_counts_diff(&c), c.bytes,
-				(int64_t)c.bytes - (int64_t)p.bytes, pt_per_alloc(&c), off);
+				(int64_t)(c.bytes - p.bytes), pt_per_alloc(&c), off);
 		} else {
 			fprintf(out,
 				"%s %-6s %-7s %12" PRIu64 " %12" PRIu64 " %10" PRId64 " %14" PRIu64
