@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Reader front end: format detection, the shared state, error and warning text. */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +124,50 @@ int pt_reader_next(struct pt_reader *r, struct pt_event *ev)
 			 ie[0] ? ie : pt_strerror(rc));
 	}
 	return rc;
+}
+
+int pt_reader_next_batch(struct pt_reader *r, struct pt_event *evs, size_t max)
+{
+	size_t n = 0;
+	int rc = 0;
+	if (r->pending_err)
+		return r->pending_err; /* sticky, as a failing next() keeps failing */
+	if (max > INT_MAX)
+		max = INT_MAX;
+	if (r->ops->next_batch) {
+		rc = r->ops->next_batch(r, evs, max);
+		if (rc > 0) {
+			n = (size_t)rc;
+			rc = 0;
+		}
+	} else {
+		while (n < max) {
+			pt_event_init(&evs[n]);
+			rc = r->ops->next(r, &evs[n]);
+			if (rc <= 0)
+				break;
+			/* the marker text is borrowed: the batch ends with it */
+			if (evs[n++].kind == PT_EV_MARKER)
+				break;
+		}
+		if (rc > 0)
+			rc = 0;
+		if (rc < 0 && n)
+			r->pending_err = rc;
+	}
+	uint64_t end = r->meta.end_ns;
+	for (size_t i = 0; i < n; i++)
+		end = evs[i].ts_ns > end ? evs[i].ts_ns : end;
+	r->meta.end_ns = end;
+	r->events += n;
+	if (rc < 0 || r->pending_err) {
+		if (!r->errmsg[0]) {
+			const char *ie = pt_input_error(r->in);
+			snprintf(r->errmsg, sizeof(r->errmsg), "%s",
+				 ie[0] ? ie : pt_strerror(rc < 0 ? rc : r->pending_err));
+		}
+	}
+	return n ? (int)n : rc;
 }
 
 const char *pt_reader_errmsg(const struct pt_reader *r)
