@@ -9,20 +9,25 @@
 #define LIVE_MIN_CAP 4096u
 #define BIG_MIN_CAP 16u
 
-/* Slots 64-byte aligned: two per cache line, none across two lines. */
-static struct pt__live_slot *slots_new(size_t cap)
+/*
+ * Slots 64-byte aligned: two per cache line, none across two lines. calloc()
+ * (fresh zero pages from the kernel for a big table, no memset pass) with 64
+ * bytes to spare; the block calloc() returned is kept in m->block for free().
+ */
+static struct pt__live_slot *slots_new(size_t cap, void **block)
 {
 	size_t bytes = cap * sizeof(struct pt__live_slot);
-	struct pt__live_slot *s = aligned_alloc(64, bytes);
-	if (s)
-		memset(s, 0, bytes);
-	return s;
+	unsigned char *b = calloc(1, bytes + 64);
+	*block = b;
+	if (!b)
+		return NULL;
+	return (struct pt__live_slot *)(void *)(b + (64 - ((uintptr_t)b & 63)) % 64);
 }
 
 int pt__live_init(struct pt__livemap *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->slot = slots_new(LIVE_MIN_CAP);
+	m->slot = slots_new(LIVE_MIN_CAP, &m->block);
 	if (!m->slot)
 		return PT_ENOMEM;
 	m->mask = LIVE_MIN_CAP - 1;
@@ -31,7 +36,7 @@ int pt__live_init(struct pt__livemap *m)
 
 void pt__live_release(struct pt__livemap *m)
 {
-	free(m->slot);
+	free(m->block);
 	free(m->big_key);
 	free(m->big_val);
 	memset(m, 0, sizeof(*m));
@@ -40,7 +45,8 @@ void pt__live_release(struct pt__livemap *m)
 int pt__live_grow(struct pt__livemap *m)
 {
 	size_t ncap = (m->mask + 1) * 2, nmask = ncap - 1;
-	struct pt__live_slot *nl = slots_new(ncap);
+	void *nblock;
+	struct pt__live_slot *nl = slots_new(ncap, &nblock);
 	if (!nl)
 		return PT_ENOMEM;
 	for (size_t i = 0; i <= m->mask; i++) {
@@ -51,7 +57,8 @@ int pt__live_grow(struct pt__livemap *m)
 			h = (h + 1) & nmask;
 		nl[h] = m->slot[i];
 	}
-	free(m->slot);
+	free(m->block);
+	m->block = nblock;
 	m->slot = nl;
 	m->mask = nmask;
 	return 0;

@@ -5,7 +5,7 @@
  *
  * Layout (docs/performance.md, "Replay"): open addressing with linear
  * probing and backward-shift deletion (no tombstones), at most 75 % full.
- * One slot is 32 bytes, allocated 64-byte aligned, so two slots share a cache
+ * One slot is 32 bytes, placed 64-byte aligned, so two slots share a cache
  * line and no slot straddles two: a probe run of up to two slots costs one
  * cache miss. The size is kept in 32 bits; the rare allocation of 4 GiB - 1
  * bytes or more (or a hostile size field) stores PT__LIVE_BIG there and its
@@ -34,7 +34,8 @@ struct pt__live_slot {
 };
 
 struct pt__livemap {
-	struct pt__live_slot *slot;
+	struct pt__live_slot *slot; /* 64-byte aligned, inside block */
+	void *block;
 	size_t mask;    /* capacity - 1 (a power of two) */
 	size_t n;       /* occupied slots */
 	/* sizes that do not fit 32 bits: addr -> size, same probing scheme */

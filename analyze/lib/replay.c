@@ -610,10 +610,50 @@ int pt_replay_event(struct pt_replay *rp, const struct pt_event *ev)
 
 /*
  * How far ahead the batch loop prefetches. A live-map miss costs a few
- * hundred cycles and one event takes some tens: 8 events ahead hides most
- * of it without evicting what the current event needs.
+ * hundred cycles and one event takes some tens: the slot of the event
+ * PREFETCH_AHEAD events ahead is requested; PREFETCH_NEAR events ahead, once
+ * that slot (or, for an allocation, the entry found through the per-tag
+ * array) has arrived, the (tag, pool) entry and its last timeline point are
+ * requested too. With thousands of tags those are cache misses of their own.
  */
 #define PREFETCH_AHEAD 8
+#define PREFETCH_NEAR 4
+
+static inline void prefetch_lines(const void *p, size_t bytes)
+{
+#if defined(__GNUC__) || defined(__clang__)
+	for (size_t o = 0; o < bytes; o += 64)
+		__builtin_prefetch((const char *)p + o, 1, 3);
+#else
+	(void)p;
+	(void)bytes;
+#endif
+}
+
+/* First stage: the live slot, and for an allocation its entry. */
+static inline void prefetch_far(const struct pt_replay *rp, const struct pt_event *ev, uint64_t h)
+{
+	if (ev->addr)
+		pt__live_prefetch(&rp->live, h);
+	if (pt_event_is_alloc(ev) && ev->tag < rp->bytag_n && rp->bytag[ev->tag] != NO_STAT)
+		prefetch_lines(&rp->stats[rp->bytag[ev->tag]], sizeof(struct pt_tagstat));
+}
+
+/* Second stage: the entry of a free (from its home slot), the last timeline point of an allocation. */
+static inline void prefetch_near(const struct pt_replay *rp, const struct pt_event *ev, uint64_t h)
+{
+	uint32_t si = NO_STAT;
+	if (pt_event_is_alloc(ev)) {
+		if (ev->tag < rp->bytag_n)
+			si = rp->bytag[ev->tag];
+		if (si != NO_STAT && rp->stats[si].nseries)
+			prefetch_lines(&rp->stats[si].series[rp->stats[si].nseries - 1], 1);
+	} else if (pt_event_is_free(ev) && ev->addr) {
+		const struct pt__live_slot *s = pt__live_home(&rp->live, h);
+		if (s->addr == ev->addr && s->stat < rp->nstats)
+			prefetch_lines(&rp->stats[s->stat], sizeof(struct pt_tagstat));
+	}
+}
 
 int pt_replay_events(struct pt_replay *rp, const struct pt_event *evs, size_t n)
 {
@@ -625,10 +665,14 @@ int pt_replay_events(struct pt_replay *rp, const struct pt_event *evs, size_t n)
 		for (size_t i = 0; i < m; i++)
 			h[i] = pt__live_hash(evs[i].addr);
 		for (size_t i = 0; i < m && i < PREFETCH_AHEAD; i++)
-			pt__live_prefetch(&rp->live, h[i]);
+			prefetch_far(rp, &evs[i], h[i]);
+		for (size_t i = 0; i < m && i < PREFETCH_NEAR; i++)
+			prefetch_near(rp, &evs[i], h[i]);
 		for (size_t i = 0; i < m; i++) {
 			if (i + PREFETCH_AHEAD < m)
-				pt__live_prefetch(&rp->live, h[i + PREFETCH_AHEAD]);
+				prefetch_far(rp, &evs[i + PREFETCH_AHEAD], h[i + PREFETCH_AHEAD]);
+			if (i + PREFETCH_NEAR < m)
+				prefetch_near(rp, &evs[i + PREFETCH_NEAR], h[i + PREFETCH_NEAR]);
 			int rc = replay_one(rp, &evs[i], h[i]);
 			if (rc < 0)
 				return rc;
