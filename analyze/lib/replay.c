@@ -251,7 +251,7 @@ static inline int64_t stat_lookup(struct pt_replay *rp, pt_tag_id tag, enum pt_p
 /* ---- timeline ---- */
 
 /* Record the entry's counters for bucket; prev_bytes is what it held before this event. */
-static void series_note(struct pt_tagstat *st, uint32_t bucket, uint64_t prev_bytes)
+static inline void series_note(struct pt_tagstat *st, uint32_t bucket, uint64_t prev_bytes)
 {
 	if (st->nseries && st->series[st->nseries - 1].bucket == bucket) {
 		struct pt_series_point *p = &st->series[st->nseries - 1];
