@@ -44,6 +44,11 @@ int pt_reader_open_input(struct pt_reader **out, struct pt_input *in, const char
 			pt_input_free(in);
 			return PT_EIO;
 		}
+		if (got == 0 && pt_input_cut_short(in)) {
+			set_msg(err, errsz, "%s; nothing in it inflates", pt_input_cut_short(in));
+			pt_input_free(in);
+			return PT_ETRUNCATED;
+		}
 		if (got == 0) {
 			set_msg(err, errsz, "%s: empty input", pt_input_name(in));
 			pt_input_free(in);
@@ -89,7 +94,11 @@ int pt_reader_open_input(struct pt_reader **out, struct pt_input *in, const char
 	snprintf(r->meta.format, sizeof(r->meta.format), "%s", ops->name);
 	int rc = ops->open(r);
 	if (rc < 0) {
-		set_msg(err, errsz, "%s", r->errmsg[0] ? r->errmsg : pt_strerror(rc));
+		const char *cut = pt_input_cut_short(in);
+		if (cut)
+			set_msg(err, errsz, "%s (%s)", r->errmsg[0] ? r->errmsg : pt_strerror(rc), cut);
+		else
+			set_msg(err, errsz, "%s", r->errmsg[0] ? r->errmsg : pt_strerror(rc));
 		pt_reader_free(r);
 		return rc;
 	}
@@ -109,20 +118,55 @@ int pt_reader_open(struct pt_reader **out, const char *path, const char *format,
 	return pt_reader_open_input(out, in, format, tags, opts, err, errsz);
 }
 
+/* Record that the input ends early; the first message is kept for the report. */
+static void note_cut(struct pt_reader *r, const char *msg)
+{
+	if (!r->cut_short)
+		snprintf(r->cut_short_msg, sizeof(r->cut_short_msg), "%s", msg);
+	r->cut_short = true;
+}
+
 int pt_reader_next(struct pt_reader *r, struct pt_event *ev)
 {
 	pt_event_init(ev);
+	if (r->stopped_)
+		return 0;
 	int rc = r->ops->next(r, ev);
 	if (rc > 0) {
 		r->events++;
 		if (ev->ts_ns > r->meta.end_ns)
 			r->meta.end_ns = ev->ts_ns;
-	} else if (rc < 0 && !r->errmsg[0]) {
+		return rc;
+	}
+	if (rc < 0 && !r->errmsg[0]) {
 		const char *ie = pt_input_error(r->in);
 		snprintf(r->errmsg, sizeof(r->errmsg), "%s",
 			 ie[0] ? ie : pt_strerror(rc));
 	}
-	return rc;
+	const char *cut = pt_input_cut_short(r->in);
+	if (!cut)
+		return rc;
+	/* a gzip stream cut short: everything that inflated has been read */
+	if (rc < 0 && rc != PT_EFORMAT && rc != PT_ETRUNCATED)
+		return rc; /* out of memory, a cap: not caused by the cut */
+	char msg[sizeof(r->cut_short_msg)];
+	if (rc < 0) {
+		/* the parser met the cut inside a record: that last part is dropped */
+		snprintf(msg, sizeof(msg), "%.200s (the incomplete end is dropped: %.250s)", cut,
+			 r->errmsg);
+		r->errmsg[0] = '\0';
+	} else {
+		snprintf(msg, sizeof(msg), "%s", cut);
+	}
+	/* pt_reader_warn() puts "file: warning: " in front: leave out our own name */
+	const char *name = pt_input_name(r->in);
+	size_t nl = strlen(name);
+	const char *text = !strncmp(msg, name, nl) && !strncmp(msg + nl, ": ", 2) ? msg + nl + 2 : msg;
+	if (!r->stopped_)
+		pt_reader_warn(r, 0, "%s", text);
+	note_cut(r, msg);
+	r->stopped_ = true;
+	return 0;
 }
 
 const char *pt_reader_errmsg(const struct pt_reader *r)
@@ -179,6 +223,18 @@ int pt_reader_error_at(struct pt_reader *r, int code, uint64_t offset, const cha
 	verror(r, code, where, fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+void pt_reader_warn_cut(struct pt_reader *r, const char *fmt, ...)
+{
+	char text[sizeof(r->cut_short_msg)], msg[sizeof(r->cut_short_msg)];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	pt_reader_warn(r, 0, "%s", text);
+	snprintf(msg, sizeof(msg), "%s: %.*s", pt_input_name(r->in), (int)(sizeof(msg) / 2), text);
+	note_cut(r, msg);
 }
 
 void pt_reader_warn(struct pt_reader *r, uint64_t line, const char *fmt, ...)

@@ -925,7 +925,7 @@ static int read_buffer(struct pt_reader *r, struct etl *e, struct ebuf **out)
 		return 0;
 	if ((size_t)got < sizeof(h)) {
 		e->st.buffers_bad++;
-		pt_reader_warn(r, 0, "offset %" PRIu64 ": file ends inside a buffer header "
+		pt_reader_warn_cut(r, "offset %" PRIu64 ": file ends inside a buffer header "
 			       "(%zd of 72 bytes)", off, got);
 		e->in_off += (uint64_t)got;
 		return 0;
@@ -963,7 +963,7 @@ static int read_buffer(struct pt_reader *r, struct etl *e, struct ebuf **out)
 	st->bytes_in += b->len;
 	if (b->len < bsize) {
 		st->buffers_bad++;
-		pt_reader_warn(r, 0, "offset %" PRIu64 ": file ends inside a buffer (%u of %u "
+		pt_reader_warn_cut(r, "offset %" PRIu64 ": file ends inside a buffer (%u of %u "
 			       "bytes)", off, b->len, bsize);
 		e->eof = true;
 	}

@@ -229,7 +229,7 @@ static int read_trailer(struct pt_reader *r, uint64_t off)
 	if (got < 0)
 		return (int)got;
 	if ((size_t)got < sizeof(hdr)) {
-		pt_reader_warn(r, 0, "offset %llu: file ends inside the trailer; totals and lost-event "
+		pt_reader_warn_cut(r, "offset %llu: file ends inside the trailer; totals and lost-event "
 			       "counts are missing", (unsigned long long)off);
 		return 0;
 	}
@@ -247,7 +247,7 @@ static int read_trailer(struct pt_reader *r, uint64_t off)
 		goto out;
 	}
 	if ((size_t)got < (size_t)flen + 4) {
-		pt_reader_warn(r, 0, "offset %llu: file ends inside the trailer; totals and lost-event "
+		pt_reader_warn_cut(r, "offset %llu: file ends inside the trailer; totals and lost-event "
 			       "counts are missing", (unsigned long long)off);
 		goto out;
 	}
@@ -284,7 +284,7 @@ static int load_chunk(struct pt_reader *r)
 		if (!p)
 			return PT_EIO;
 		if (got == 0) {
-			pt_reader_warn(r, 0, "offset %llu: file ends without a trailer (capture cut short?); "
+			pt_reader_warn_cut(r, "offset %llu: file ends without a trailer (capture cut short?); "
 				       "events up to the last whole chunk were read",
 				       (unsigned long long)off);
 			return 0;
@@ -295,7 +295,7 @@ static int load_chunk(struct pt_reader *r)
 		}
 		if (got < 4 || memcmp(p, PT_NATIVE_CHUNK_MAGIC, 4)) {
 			if (got < 4 || got < PT_NATIVE_CHUNK_HDR_SIZE) {
-				pt_reader_warn(r, 0, "offset %llu: file ends inside a chunk header (cut short?); "
+				pt_reader_warn_cut(r, "offset %llu: file ends inside a chunk header (cut short?); "
 					       "events up to the last whole chunk were read",
 					       (unsigned long long)off);
 				return 0;
@@ -312,7 +312,7 @@ static int load_chunk(struct pt_reader *r)
 			continue;
 		}
 		if (got < PT_NATIVE_CHUNK_HDR_SIZE) {
-			pt_reader_warn(r, 0, "offset %llu: file ends inside a chunk header (cut short?); "
+			pt_reader_warn_cut(r, "offset %llu: file ends inside a chunk header (cut short?); "
 				       "events up to the last whole chunk were read",
 				       (unsigned long long)off);
 			return 0;
@@ -363,7 +363,7 @@ static int load_chunk(struct pt_reader *r)
 		if (n < 0)
 			return (int)n;
 		if ((size_t)n < clen) {
-			pt_reader_warn(r, 0, "offset %llu: file ends inside a chunk (cut short?); "
+			pt_reader_warn_cut(r, "offset %llu: file ends inside a chunk (cut short?); "
 				       "events up to the last whole chunk were read",
 				       (unsigned long long)off);
 			return 0;
