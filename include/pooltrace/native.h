@@ -184,11 +184,11 @@ struct pt_native_writer;
 
 /**
  * pt_native_writer_new() - start a native trace on an open stream: writes
- * the file header at once.
+ * and flushes the file header at once.
  * @fp: borrowed; the caller closes it after pt_native_writer_finish().
  * @tags: the table the events' tag ids refer to (borrowed).
  * @info: header content; copied.
- * @return: 0, PT_ENOMEM or PT_EIO.
+ * @return: 0, PT_ENOMEM or PT_EIO (errno then tells why, e.g. ENOSPC).
  */
 int pt_native_writer_new(struct pt_native_writer **out, FILE *fp, const struct pt_tags *tags,
 			 const struct pt_native_info *info);
@@ -208,7 +208,9 @@ int pt_native_write_event(struct pt_native_writer *w, const struct pt_event *ev)
 int pt_native_writer_flush(struct pt_native_writer *w);
 
 /**
- * pt_native_writer_finish() - flush and write the trailer.
+ * pt_native_writer_finish() - flush, sync a regular file to disk, then write
+ * (and sync) the trailer; the trailer is left out when anything before it
+ * could not be written.
  * @info: updated header fields for the trailer; NULL repeats the header's.
  * @totals: may be NULL.
  * @return: 0 or PT_EIO. The writer can only be freed afterwards.
@@ -225,8 +227,22 @@ uint64_t pt_native_writer_events(const struct pt_native_writer *w);
 /** pt_native_writer_bytes() - bytes written to the stream so far. */
 uint64_t pt_native_writer_bytes(const struct pt_native_writer *w);
 
-/** pt_native_writer_chunks() - chunks written so far. */
+/**
+ * pt_native_writer_chunks() - chunks written so far. A chunk is counted once
+ * all its bytes were handed to the system (each chunk is flushed as a whole),
+ * so after a crash or a failed write the file holds at least these chunks.
+ */
 uint64_t pt_native_writer_chunks(const struct pt_native_writer *w);
+
+/** pt_native_writer_events_done() - events in the chunks counted by pt_native_writer_chunks(). */
+uint64_t pt_native_writer_events_done(const struct pt_native_writer *w);
+
+/**
+ * pt_native_writer_errno() - the errno of the write that failed (ENOSPC for a
+ * full disk), 0 while no write failed. After a failure the writer writes
+ * nothing more, the trailer included: the file reads back as cut short.
+ */
+int pt_native_writer_errno(const struct pt_native_writer *w);
 
 /**
  * pt_native_copy() - read every event of a reader and write them as a
