@@ -47,6 +47,7 @@ struct pt_input {
 	int err;
 	char errmsg[256];
 	char cutmsg[300];       /* set when a gzip stream ended before its end */
+	uint64_t member_off;    /* offset of the gzip member being inflated */
 
 	/* a chain of files (pt_input_open_many(), a directory): reads go to cur */
 	char **paths;
@@ -184,6 +185,8 @@ static ssize_t produce(struct pt_input *in)
 				in->gz_end = true;
 			} else if (inflateReset(&in->zs) != Z_OK) {
 				return set_err(in, PT_EGZIP, "cannot restart gzip member");
+			} else {
+				in->member_off = in->raw_off - in->zs.avail_in;
 			}
 			if (got || in->gz_end) {
 				in->len += got;
@@ -194,8 +197,15 @@ static ssize_t produce(struct pt_input *in)
 		if (zr != Z_OK && zr != Z_BUF_ERROR) {
 			/* the first input byte inflate has not taken: where the damage is found */
 			unsigned long long at = in->raw_off - in->zs.avail_in;
+			const char *why = in->zs.msg ? in->zs.msg : "inflate failed";
+			if (zr == Z_DATA_ERROR && strstr(why, "check"))
+				/* CRC or length of the member: the damage is somewhere inside it */
+				return set_err(in, PT_EGZIP,
+					       "corrupt gzip data at offset %llu (0x%llx): %s; the member "
+					       "from offset %llu is damaged somewhere before",
+					       at, at, why, (unsigned long long)in->member_off);
 			return set_err(in, PT_EGZIP, "corrupt gzip data at offset %llu (0x%llx): %s",
-				       at, at, in->zs.msg ? in->zs.msg : "inflate failed");
+				       at, at, why);
 		}
 		if (got) {
 			in->len += got;

@@ -164,7 +164,9 @@ int pt_reader_next(struct pt_reader *r, struct pt_event *ev)
 	const char *text = !strncmp(msg, name, nl) && !strncmp(msg + nl, ": ", 2) ? msg + nl + 2 : msg;
 	if (!r->stopped_)
 		pt_reader_warn(r, 0, "%s", text);
-	note_cut(r, msg);
+	/* the cut stream is the cause of any cut the format met before: it is the one reported */
+	snprintf(r->cut_short_msg, sizeof(r->cut_short_msg), "%s", msg);
+	r->cut_short = true;
 	r->stopped_ = true;
 	return 0;
 }

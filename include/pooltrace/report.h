@@ -63,6 +63,8 @@ struct pt_report {
 	const size_t *rows;       /* stat indices to show, filtered and sorted */
 	size_t nrows;
 	uint64_t reader_skipped_bad, reader_skipped_other, reader_warnings;
+	const char *incomplete;   /* why the trace is incomplete (its file or gzip stream was cut
+				   * short), NULL when it was read to its end */
 	const struct pt_tagmap *tagmap; /* tag -> driver names; may be NULL */
 };
 

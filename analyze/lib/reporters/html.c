@@ -573,6 +573,12 @@ static void write_trace(const struct pt_report *rep, FILE *out)
 		"%" PRIu64 " (%" PRIu64 " allocations, %" PRIu64 " frees, %" PRIu64 " markers, %" PRIu64
 		" snapshot rows)</dd>\n",
 		t->events, t->allocs, t->frees, t->markers, t->snapshots);
+	if (rep->incomplete) {
+		fact(out, "Incomplete");
+		fputs("<strong>the numbers cover only what was read:</strong> ", out);
+		pt_html_escape(out, rep->incomplete);
+		fputs("</dd>\n", out);
+	}
 	fact(out, "Lost");
 	if (m->lost_known)
 		fprintf(out, "%" PRIu64 " events, %" PRIu64 " buffers</dd>\n", m->events_lost,

@@ -50,7 +50,13 @@ static void write_meta(const struct pt_report *rep, FILE *out)
 			m->events_lost, m->buffers_lost);
 	else
 		fputs(",\n    \"events_lost\": null,\n    \"buffers_lost\": null", out);
-	fprintf(out, ",\n    \"snapshot_only\": %s\n  },\n", m->snapshot_only ? "true" : "false");
+	fprintf(out, ",\n    \"snapshot_only\": %s", m->snapshot_only ? "true" : "false");
+	fputs(",\n    \"incomplete\": ", out);
+	if (rep->incomplete)
+		pt_json_string(out, rep->incomplete);
+	else
+		fputs("null", out);
+	fputs("\n  },\n", out);
 }
 
 static void write_totals(const struct pt_report *rep, FILE *out)

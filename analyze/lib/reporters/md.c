@@ -149,6 +149,11 @@ static void write_facts(const struct pt_report *rep, FILE *out)
 		"| Events | %" PRIu64 " (%" PRIu64 " allocs, %" PRIu64 " frees, %" PRIu64
 		" markers, %" PRIu64 " snapshot rows) |\n",
 		t->events, t->allocs, t->frees, t->markers, t->snapshots);
+	if (rep->incomplete) {
+		fputs("| Incomplete | **the numbers cover only what was read:** ", out);
+		pt_md_escape(out, rep->incomplete);
+		fputs(" |\n", out);
+	}
 	if (m->lost_known)
 		fprintf(out, "| Lost | %" PRIu64 " events, %" PRIu64 " buffers |\n", m->events_lost,
 			m->buffers_lost);

@@ -56,6 +56,9 @@ static void print_facts(const struct pt_report *rep, FILE *out)
 	if (m->os_build)
 		fprintf(out, " build %u", m->os_build);
 	fputc('\n', out);
+	if (rep->incomplete)
+		fprintf(out, "Warning: the trace is incomplete, the numbers cover only what was read: %s\n",
+			rep->incomplete);
 	fprintf(out, "Events:  %" PRIu64 " (%" PRIu64 " allocs, %" PRIu64 " frees, %" PRIu64
 		     " markers, %" PRIu64 " snapshot rows)",
 		t->events, t->allocs, t->frees, t->markers, t->snapshots);
