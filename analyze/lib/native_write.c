@@ -21,6 +21,7 @@ struct pt_native_writer {
 	uint32_t *tag_chunk;     /* per tag id: 1 + chunk number it was last defined in */
 	size_t ntag_chunk;
 	uint64_t chunk_no;       /* chunks written */
+	uint64_t aux_dropped;    /* stack and image events left out */
 	uint64_t prev_ts, prev_addr;
 	uint64_t events, bytes;
 	bool failed, finished;
@@ -269,6 +270,10 @@ int pt_native_write_event(struct pt_native_writer *w, const struct pt_event *ev)
 		return PT_ESTATE;
 	if ((unsigned)ev->kind >= PT_EV_KIND_COUNT_ || (unsigned)ev->pool >= PT_POOL_COUNT_)
 		return PT_EUSAGE;
+	if (pt_event_is_aux(ev)) {
+		w->aux_dropped++; /* the native format has no record for stacks and images */
+		return 0;
+	}
 	size_t mlen = 0;
 	if (ev->marker) {
 		mlen = strlen(ev->marker);
@@ -459,4 +464,9 @@ uint64_t pt_native_writer_bytes(const struct pt_native_writer *w)
 uint64_t pt_native_writer_chunks(const struct pt_native_writer *w)
 {
 	return w->chunk_no;
+}
+
+uint64_t pt_native_writer_dropped(const struct pt_native_writer *w)
+{
+	return w->aux_dropped;
 }
