@@ -587,6 +587,15 @@ static void write_trace(const struct pt_report *rep, FILE *out)
 		" allocations live at trace end</dd>\n",
 		t->unmatched_frees, t->double_allocs, t->null_frees, t->live_dropped,
 		rep->reader_skipped_bad, t->live);
+	if (t->stacks || t->images) {
+		fact(out, "Stacks");
+		fprintf(out,
+			"%" PRIu64 " stack events: %" PRIu64 " joined to live allocations (%zu distinct "
+			"stacks), %" PRIu64 " of frees, %" PRIu64 " of allocations freed since, %" PRIu64
+			" unmatched; %" PRIu64 " image events</dd>\n",
+			t->stacks, t->stacks_joined, pt_replay_nstacks(rep->rp), t->stacks_free,
+			t->stacks_not_live, t->stacks_unmatched + t->stacks_dropped, t->images);
+	}
 	if (rep->tagmap) {
 		struct pt_tagmap_stats ts;
 		pt_tagmap_stats(rep->tagmap, &ts);
