@@ -28,6 +28,7 @@ struct pt_native_writer {
 	uint32_t *tag_chunk;     /* per tag id: 1 + chunk number it was last defined in */
 	size_t ntag_chunk;
 	uint64_t chunk_no;       /* chunks written */
+	uint64_t aux_dropped;    /* stack and image events left out */
 	uint64_t prev_ts, prev_addr;
 	uint64_t events, bytes;
 	uint64_t events_done;    /* events of the chunks written and flushed */
@@ -327,6 +328,10 @@ int pt_native_write_event(struct pt_native_writer *w, const struct pt_event *ev)
 		return PT_ESTATE;
 	if ((unsigned)ev->kind >= PT_EV_KIND_COUNT_ || (unsigned)ev->pool >= PT_POOL_COUNT_)
 		return PT_EUSAGE;
+	if (pt_event_is_aux(ev)) {
+		w->aux_dropped++; /* the native format has no record for stacks and images */
+		return 0;
+	}
 	size_t mlen = 0;
 	if (ev->marker) {
 		mlen = strlen(ev->marker);
@@ -527,4 +532,9 @@ uint64_t pt_native_writer_events_done(const struct pt_native_writer *w)
 int pt_native_writer_errno(const struct pt_native_writer *w)
 {
 	return w->sys_errno;
+}
+
+uint64_t pt_native_writer_dropped(const struct pt_native_writer *w)
+{
+	return w->aux_dropped;
 }

@@ -22,6 +22,7 @@
 #include "pooltrace/error.h"
 #include "pooltrace/reader.h"
 #include "pooltrace/replay.h"
+#include "stacks.h"
 
 #define PT_AUTO_BUCKETS 128u        /* automatic mode: 64..128 points */
 #define PT_MAX_BUCKETS 65536u       /* fixed --interval: doubled past this */
@@ -34,6 +35,19 @@ struct live_slot {
 	uint32_t stat;
 	uint32_t pid;
 	uint32_t tid;
+};
+
+/*
+ * The last pool events with an address, so a stack that arrives after its
+ * event can be joined to it (ETW logs the StackWalk event right after the
+ * event it belongs to; other CPUs' events may come in between).
+ */
+#define RECENT 512u
+struct recent {
+	uint64_t ts_ns; /* as the reader gave it (before any clamping) */
+	uint64_t addr;
+	uint32_t tid;
+	uint32_t is_free;
 };
 
 /* A capture asked for on the command line. */
@@ -69,6 +83,11 @@ struct pt_replay {
 
 	uint64_t *rate;        /* pool events per bucket */
 	uint32_t rate_cap;
+
+	/* stacks and images: NULL until the first such event */
+	struct pt__stacks *stk;
+	struct recent recent[RECENT];
+	uint32_t recent_i;
 
 	struct pt_phases phases;
 	struct pt_replay_totals totals;
@@ -142,6 +161,7 @@ void pt_replay_free(struct pt_replay *rp)
 	free(rp->sidx_val);
 	free(rp->live);
 	free(rp->rate);
+	pt__stacks_free(rp->stk);
 	free(rp);
 }
 
@@ -525,11 +545,82 @@ static int on_snapshot(struct pt_replay *rp, const struct pt_event *ev, uint32_t
 	return 0;
 }
 
+/* ---- stacks and images ---- */
+
+/* A stack: join it to a recent pool event of the same thread and time. */
+static int on_stack(struct pt_replay *rp, const struct pt_event *ev)
+{
+	rp->totals.stacks++;
+	const struct recent *hit = NULL;
+	for (uint32_t k = 1; k <= RECENT; k++) {
+		const struct recent *c = &rp->recent[(rp->recent_i - k) & (RECENT - 1)];
+		if (!c->addr)
+			break; /* never written */
+		if (c->ts_ns == ev->stack_ts_ns &&
+		    (c->tid == ev->tid || c->tid == PT_NONE32 || ev->tid == PT_NONE32)) {
+			hit = c;
+			break;
+		}
+	}
+	if (!hit) {
+		rp->totals.stacks_unmatched++;
+		return 0;
+	}
+	if (hit->is_free) {
+		rp->totals.stacks_free++;
+		return 0;
+	}
+	if (!live_find(rp, hit->addr)) {
+		rp->totals.stacks_not_live++; /* freed already, or not tracked (max_live) */
+		return 0;
+	}
+	uint32_t id;
+	uint32_t n = ev->frames ? ev->nframes : 0;
+	int rc = pt__stacks_intern(rp->stk, ev->pid, ev->frames, n, &id);
+	if (rc < 0)
+		return rc;
+	if (id == UINT32_MAX) {
+		rp->totals.stacks_dropped++;
+		return 0;
+	}
+	rc = pt__stacks_bind(rp->stk, hit->addr, id);
+	if (rc < 0)
+		return rc;
+	rp->totals.stacks_joined++;
+	return 0;
+}
+
+static int on_aux(struct pt_replay *rp, const struct pt_event *ev)
+{
+	if (!rp->stk) {
+		rp->stk = pt__stacks_new();
+		if (!rp->stk)
+			return PT_ENOMEM;
+	}
+	if (ev->kind == PT_EV_STACK)
+		return on_stack(rp, ev);
+	rp->totals.images++;
+	int rc = pt__stacks_image(rp->stk, ev->addr, ev->size, ev->pid, ev->marker);
+	return rc < 0 ? rc : 0;
+}
+
+/* Remember a pool event for on_stack(). */
+static inline void note_recent(struct pt_replay *rp, const struct pt_event *ev, uint32_t is_free)
+{
+	struct recent *c = &rp->recent[rp->recent_i++ & (RECENT - 1)];
+	c->ts_ns = ev->ts_ns;
+	c->addr = ev->addr;
+	c->tid = ev->tid;
+	c->is_free = is_free;
+}
+
 int pt_replay_event(struct pt_replay *rp, const struct pt_event *ev)
 {
-	struct pt_event e = *ev;
 	if (rp->finished)
 		return PT_ESTATE;
+	if (ev->kind == PT_EV_STACK || ev->kind == PT_EV_IMAGE)
+		return on_aux(rp, ev);
+	struct pt_event e = *ev;
 	if (rp->any_event && e.ts_ns < rp->last_ns) {
 		rp->totals.out_of_order++;
 		e.ts_ns = rp->last_ns;
@@ -565,11 +656,19 @@ int pt_replay_event(struct pt_replay *rp, const struct pt_event *ev)
 	case PT_EV_SESSION_ALLOC:
 		if (e.tag == PT_TAG_NONE)
 			return 0;
+		if (rp->stk)
+			pt__stacks_unbind(rp->stk, e.addr); /* a stack of an earlier allocation here */
 		rc = on_alloc(rp, &e, bucket);
+		if (e.addr)
+			note_recent(rp, ev, 0);
 		break;
 	case PT_EV_FREE:
 	case PT_EV_SESSION_FREE:
 		rc = on_free(rp, &e, bucket);
+		if (rp->stk)
+			pt__stacks_unbind(rp->stk, e.addr);
+		if (e.addr)
+			note_recent(rp, ev, 1);
 		break;
 	case PT_EV_SNAPSHOT:
 		if (e.tag == PT_TAG_NONE)
@@ -668,6 +767,7 @@ int pt_replay_finish(struct pt_replay *rp, uint64_t end_ns)
 	if (rp->phases.wend_ns < rp->phases.wstart_ns)
 		rp->phases.wend_ns = rp->phases.wstart_ns;
 	rp->totals.live = rp->live_n;
+	pt__stacks_seal(rp->stk);
 	return 0;
 }
 
@@ -793,12 +893,35 @@ int pt_replay_live_foreach(const struct pt_replay *rp,
 		const struct live_slot *s = &rp->live[i];
 		if (!s->addr)
 			continue;
-		struct pt_live_alloc a = {s->addr, s->size, s->ts_ns, s->stat, s->pid, s->tid};
+		struct pt_live_alloc a = {s->addr, s->size, s->ts_ns, s->stat, s->pid, s->tid,
+					  pt__stacks_lookup(rp->stk, s->addr)};
 		int rc = fn(ctx, &a);
 		if (rc)
 			return rc;
 	}
 	return 0;
+}
+
+bool pt_replay_has_stacks(const struct pt_replay *rp)
+{
+	return rp->totals.stacks_joined > 0;
+}
+
+size_t pt_replay_nstacks(const struct pt_replay *rp)
+{
+	return pt__stacks_count(rp->stk);
+}
+
+const uint64_t *pt_replay_stack(const struct pt_replay *rp, uint32_t id, uint32_t *nframes,
+				uint32_t *pid)
+{
+	return pt__stacks_get(rp->stk, id, nframes, pid);
+}
+
+bool pt_replay_frame_name(const struct pt_replay *rp, uint64_t addr, uint32_t pid, char *buf,
+			  size_t bufsz)
+{
+	return pt__stacks_frame(rp->stk, addr, pid, buf, bufsz);
 }
 
 const char *pt_phase_source_name(enum pt_phase_source s)

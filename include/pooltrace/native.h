@@ -35,7 +35,8 @@
  *
  * Records (inside a decompressed chunk), each starting with a type byte:
  *   PT_NATIVE_REC_TAG:   varint file tag id, varint length (1..PT_TAG_MAX_LEN), bytes
- *   PT_NATIVE_REC_EVENT + kind (pt_event_kind):
+ *   PT_NATIVE_REC_EVENT + kind (pt_event_kind, PT_EV_ALLOC .. PT_EV_SNAPSHOT; stack
+ *   and image events have no record and are left out by the writer):
  *     varint presence bits (PT_NATIVE_F_*), zigzag varint timestamp delta
  *     (ns, against the previous event of the chunk; the first is absolute),
  *     then, in bit order, each field whose bit is set:
@@ -220,6 +221,13 @@ int pt_native_writer_finish(struct pt_native_writer *w, const struct pt_native_i
 
 /** pt_native_writer_free() - free the writer (the stream stays open); NULL is accepted. */
 void pt_native_writer_free(struct pt_native_writer *w);
+
+/**
+ * pt_native_writer_dropped() - stack and image events (PT_EV_STACK,
+ * PT_EV_IMAGE) passed to pt_native_write_event(): the format has no record
+ * for them, so they are left out (and not counted as written).
+ */
+uint64_t pt_native_writer_dropped(const struct pt_native_writer *w);
 
 /** pt_native_writer_events() - events written so far. */
 uint64_t pt_native_writer_events(const struct pt_native_writer *w);

@@ -533,7 +533,7 @@ static int next_native(struct pt_reader *r, struct pt_event *ev)
 			}
 			continue;
 		}
-		if (type < PT_NATIVE_REC_EVENT || type >= PT_NATIVE_REC_EVENT + PT_EV_KIND_COUNT_) {
+		if (type < PT_NATIVE_REC_EVENT || type > PT_NATIVE_REC_EVENT + PT_EV_SNAPSHOT) {
 			rc = bad_record(r, "unknown record type");
 			if (rc < 0)
 				return rc;
