@@ -28,7 +28,6 @@ struct pt_native_writer {
 	uint32_t *tag_chunk;     /* per tag id: 1 + chunk number it was last defined in */
 	size_t ntag_chunk;
 	uint64_t chunk_no;       /* chunks written */
-	uint64_t aux_dropped;    /* stack and image events left out */
 	uint64_t prev_ts, prev_addr;
 	uint64_t events, bytes;
 	uint64_t events_done;    /* events of the chunks written and flushed */
@@ -328,10 +327,9 @@ int pt_native_write_event(struct pt_native_writer *w, const struct pt_event *ev)
 		return PT_ESTATE;
 	if ((unsigned)ev->kind >= PT_EV_KIND_COUNT_ || (unsigned)ev->pool >= PT_POOL_COUNT_)
 		return PT_EUSAGE;
-	if (pt_event_is_aux(ev)) {
-		w->aux_dropped++; /* the native format has no record for stacks and images */
-		return 0;
-	}
+	uint32_t nframes = ev->kind == PT_EV_STACK && ev->frames ? ev->nframes : 0;
+	if (nframes > PT_STACK_MAX_FRAMES)
+		nframes = PT_STACK_MAX_FRAMES;
 	size_t mlen = 0;
 	if (ev->marker) {
 		mlen = strlen(ev->marker);
@@ -339,7 +337,7 @@ int pt_native_write_event(struct pt_native_writer *w, const struct pt_event *ev)
 			mlen = PT_NATIVE_MAX_MARKER;
 	}
 	/* worst case: tag record + event record */
-	size_t need = 1 + 20 + PT_TAG_MAX_LEN + 1 + 2 * 10 + 13 * 10 + mlen;
+	size_t need = 1 + 20 + PT_TAG_MAX_LEN + 1 + 2 * 10 + 15 * 10 + mlen + (size_t)nframes * 10;
 	if (w->len + need > w->cap || w->len >= PT_NATIVE_CHUNK_TARGET) {
 		int rc = emit_chunk(w);
 		if (rc < 0)
@@ -384,6 +382,10 @@ int pt_native_write_event(struct pt_native_writer *w, const struct pt_event *ev)
 		bits |= PT_NATIVE_F_SNAP_FREES;
 	if (ev->marker)
 		bits |= PT_NATIVE_F_MARKER;
+	if (ev->kind == PT_EV_STACK)
+		bits |= PT_NATIVE_F_STACK_TS;
+	if (nframes)
+		bits |= PT_NATIVE_F_FRAMES;
 
 	uint8_t *p = w->buf + w->len;
 	*p++ = (uint8_t)(PT_NATIVE_REC_EVENT + ev->kind);
@@ -420,6 +422,16 @@ int pt_native_write_event(struct pt_native_writer *w, const struct pt_event *ev)
 		p += pt__put_varint(p, mlen);
 		memcpy(p, ev->marker, mlen);
 		p += mlen;
+	}
+	if (bits & PT_NATIVE_F_STACK_TS)
+		p += pt__put_varint(p, pt__zigzag((int64_t)(ev->stack_ts_ns - ev->ts_ns)));
+	if (bits & PT_NATIVE_F_FRAMES) {
+		uint64_t prev = 0;
+		p += pt__put_varint(p, nframes);
+		for (uint32_t i = 0; i < nframes; i++) {
+			p += pt__put_varint(p, pt__zigzag((int64_t)(ev->frames[i] - prev)));
+			prev = ev->frames[i];
+		}
 	}
 	w->len = (size_t)(p - w->buf);
 	w->nrec++;
@@ -532,9 +544,4 @@ uint64_t pt_native_writer_events_done(const struct pt_native_writer *w)
 int pt_native_writer_errno(const struct pt_native_writer *w)
 {
 	return w->sys_errno;
-}
-
-uint64_t pt_native_writer_dropped(const struct pt_native_writer *w)
-{
-	return w->aux_dropped;
 }

@@ -35,8 +35,8 @@
  *
  * Records (inside a decompressed chunk), each starting with a type byte:
  *   PT_NATIVE_REC_TAG:   varint file tag id, varint length (1..PT_TAG_MAX_LEN), bytes
- *   PT_NATIVE_REC_EVENT + kind (pt_event_kind, PT_EV_ALLOC .. PT_EV_SNAPSHOT; stack
- *   and image events have no record and are left out by the writer):
+ *   PT_NATIVE_REC_EVENT + kind (pt_event_kind; stack and image records, kinds 6
+ *   and 7, since minor version 1):
  *     varint presence bits (PT_NATIVE_F_*), zigzag varint timestamp delta
  *     (ns, against the previous event of the chunk; the first is absolute),
  *     then, in bit order, each field whose bit is set:
@@ -46,6 +46,10 @@
  *       PID varint  TID varint  CPU varint  SESSION varint
  *       SNAP_ALLOCS varint  SNAP_FREES varint
  *       MARKER varint length (<= PT_NATIVE_MAX_MARKER) then the text bytes
+ *       (an image's file name for image records)
+ *       STACK_TS zigzag varint stack_ts_ns - ts_ns (stack records)
+ *       FRAMES varint count (<= PT_STACK_MAX_FRAMES), then each frame as a
+ *       zigzag varint delta against the frame before it (the first against 0)
  *     A field whose bit is clear has its "not known" value (PT_NONE32,
  *     PT_TAG_NONE, 0, or no marker text).
  *   varints are LEB128 (7 bits a byte, low first, at most 10 bytes);
@@ -77,7 +81,7 @@ extern "C" {
 #define PT_NATIVE_MAGIC "\x89PTZ\r\n\x1a\n"
 #define PT_NATIVE_MAGIC_LEN 8
 #define PT_NATIVE_VERSION_MAJOR 1
-#define PT_NATIVE_VERSION_MINOR 0
+#define PT_NATIVE_VERSION_MINOR 1 /* 1: stack and image records (kinds 6, 7) */
 #define PT_NATIVE_FILE_HDR_FIXED 16          /* magic + versions + length */
 #define PT_NATIVE_MAX_FIELDS_LEN (1u << 20)  /* cap on a header/trailer field block */
 
@@ -110,7 +114,9 @@ enum pt_native_field {
 	PT_NATIVE_F_SNAP_ALLOCS = 1u << 10,
 	PT_NATIVE_F_SNAP_FREES = 1u << 11,
 	PT_NATIVE_F_MARKER = 1u << 12,
-	PT_NATIVE_F_ALL_ = (1u << 13) - 1
+	PT_NATIVE_F_STACK_TS = 1u << 13, /* minor version 1 */
+	PT_NATIVE_F_FRAMES = 1u << 14,   /* minor version 1 */
+	PT_NATIVE_F_ALL_ = (1u << 15) - 1
 };
 
 /* Field keys of the header and trailer blocks. "s" string, "u" u64, "i" i64. */
@@ -221,13 +227,6 @@ int pt_native_writer_finish(struct pt_native_writer *w, const struct pt_native_i
 
 /** pt_native_writer_free() - free the writer (the stream stays open); NULL is accepted. */
 void pt_native_writer_free(struct pt_native_writer *w);
-
-/**
- * pt_native_writer_dropped() - stack and image events (PT_EV_STACK,
- * PT_EV_IMAGE) passed to pt_native_write_event(): the format has no record
- * for them, so they are left out (and not counted as written).
- */
-uint64_t pt_native_writer_dropped(const struct pt_native_writer *w);
 
 /** pt_native_writer_events() - events written so far. */
 uint64_t pt_native_writer_events(const struct pt_native_writer *w);

@@ -57,6 +57,11 @@ static void same_event(const struct pt_tags *ta, const struct pt_event *a,
 	assert_int_equal(a->session_id, b->session_id);
 	assert_int_equal(a->snap_allocs, b->snap_allocs);
 	assert_int_equal(a->snap_frees, b->snap_frees);
+	assert_int_equal(a->stack_ts_ns, b->stack_ts_ns);
+	uint32_t na = a->frames ? a->nframes : 0, nb = b->frames ? b->nframes : 0;
+	assert_int_equal(na, nb);
+	if (na)
+		assert_memory_equal(a->frames, b->frames, na * sizeof(*a->frames));
 	if (a->tag == PT_TAG_NONE) {
 		assert_int_equal(b->tag, PT_TAG_NONE);
 	} else {
@@ -106,9 +111,7 @@ static void check_file(const char *path)
 	int ra, rb;
 	uint64_t n = 0;
 	for (;;) {
-		do /* the native format leaves stacks and images out */
-			ra = pt_reader_next(a, &ea);
-		while (ra > 0 && pt_event_is_aux(&ea));
+		ra = pt_reader_next(a, &ea);
 		rb = pt_reader_next(b, &eb);
 		if (ra != rb)
 			fail_msg("%s: event %llu: original %d, copy %d (%s)", path,

@@ -3,7 +3,8 @@
  * Allocation stacks: joining stack events to pool events (late stacks,
  * unknown events, frees, mismatched threads, freed and re-used addresses),
  * live bytes by stack in the verdicts, the image map (kernel and process
- * images, zero-size, overlapping, huge) and hostile frame counts.
+ * images, zero-size, overlapping, huge), hostile frame counts, and stack and
+ * image records in the native format.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "pooltrace/native.h"
 #include "pooltrace/pooltrace.h"
 
 #define NT 0xFFFFF80001000000ull
@@ -257,6 +259,80 @@ static void test_hostile(void **state)
 	fx_free(f);
 }
 
+/* Stack and image events survive the native format (minor version 1). */
+static void test_native_round_trip(void **state)
+{
+	(void)state;
+	struct pt_tags *tags = pt_tags_new(0);
+	char *buf = NULL;
+	size_t blen = 0;
+	FILE *fp = open_memstream(&buf, &blen);
+	assert_non_null(fp);
+	struct pt_native_info info = {0};
+	pt_trace_meta_init(&info.meta);
+	struct pt_native_writer *w;
+	assert_int_equal(pt_native_writer_new(&w, fp, tags, &info), 0);
+	uint64_t deep[300];
+	for (int i = 0; i < 300; i++)
+		deep[i] = (i & 1) ? DRV + (uint64_t)i * 16 : 0x7FF000000000ull - (uint64_t)i;
+	struct pt_event e;
+	pt_event_init(&e);
+	e.kind = PT_EV_IMAGE;
+	e.ts_ns = 5;
+	e.addr = DRV;
+	e.size = 0x10000;
+	e.pid = 0;
+	e.marker = "\\SystemRoot\\system32\\drivers\\leaky.sys";
+	assert_int_equal(pt_native_write_event(w, &e), 0);
+	pt_event_init(&e);
+	e.kind = PT_EV_STACK;
+	e.ts_ns = 10;
+	e.stack_ts_ns = 7; /* before its own time, as ETW stacks are */
+	e.pid = 4;
+	e.tid = 8;
+	e.frames = deep;
+	e.nframes = 300; /* more than the format keeps */
+	assert_int_equal(pt_native_write_event(w, &e), 0);
+	e.ts_ns = 11;
+	e.stack_ts_ns = 11;
+	e.frames = NULL; /* an empty stack */
+	e.nframes = 5;
+	assert_int_equal(pt_native_write_event(w, &e), 0);
+	assert_int_equal(pt_native_writer_finish(w, NULL, NULL), 0);
+	pt_native_writer_free(w);
+	fclose(fp);
+
+	struct pt_input *in;
+	assert_int_equal(pt_input_open_memory(&in, buf, blen, "mem.ptz"), 0);
+	struct pt_reader *r;
+	struct pt_reader_opts o = {.quiet = true};
+	char err[256];
+	assert_int_equal(pt_reader_open_input(&r, in, "native", tags, &o, err, sizeof(err)), 0);
+	struct pt_event ev;
+	assert_int_equal(pt_reader_next(r, &ev), 1);
+	assert_int_equal(ev.kind, PT_EV_IMAGE);
+	assert_int_equal(ev.addr, DRV);
+	assert_int_equal(ev.size, 0x10000);
+	assert_int_equal(ev.pid, 0);
+	assert_string_equal(ev.marker, "\\SystemRoot\\system32\\drivers\\leaky.sys");
+	assert_int_equal(pt_reader_next(r, &ev), 1);
+	assert_int_equal(ev.kind, PT_EV_STACK);
+	assert_int_equal(ev.ts_ns, 10);
+	assert_int_equal(ev.stack_ts_ns, 7);
+	assert_int_equal(ev.pid, 4);
+	assert_int_equal(ev.tid, 8);
+	assert_int_equal(ev.nframes, PT_STACK_MAX_FRAMES);
+	assert_memory_equal(ev.frames, deep, PT_STACK_MAX_FRAMES * sizeof(*deep));
+	assert_int_equal(pt_reader_next(r, &ev), 1);
+	assert_int_equal(ev.kind, PT_EV_STACK);
+	assert_int_equal(ev.stack_ts_ns, 11);
+	assert_int_equal(ev.nframes, 0);
+	assert_int_equal(pt_reader_next(r, &ev), 0);
+	pt_reader_free(r);
+	free(buf);
+	pt_tags_free(tags);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_no_stacks_costs_nothing),
 		cmocka_unit_test(test_images),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_native_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,6 +29,7 @@ struct native {
 	bool saw_trailer;
 	uint64_t chunks;
 	char marker[PT_NATIVE_MAX_MARKER + 1];
+	uint64_t frames[PT_STACK_MAX_FRAMES];
 };
 
 static int probe(const uint8_t *head, size_t len)
@@ -502,6 +503,23 @@ static int decode_event(struct pt_reader *r, unsigned kind, const uint8_t **pp,
 		p += v;
 		ev->marker = s->marker;
 	}
+	if (bits & PT_NATIVE_F_STACK_TS) {
+		GETV(v);
+		ev->stack_ts_ns = ev->ts_ns + (uint64_t)pt__unzigzag(v);
+	}
+	if (bits & PT_NATIVE_F_FRAMES) {
+		uint64_t n, prev = 0;
+		GETV(n);
+		if (n > PT_STACK_MAX_FRAMES)
+			return bad_record(r, "too many stack frames");
+		for (uint64_t i = 0; i < n; i++) {
+			GETV(v);
+			prev += (uint64_t)pt__unzigzag(v);
+			s->frames[i] = prev;
+		}
+		ev->frames = s->frames;
+		ev->nframes = (uint32_t)n;
+	}
 	*pp = p;
 	return 1;
 }
@@ -533,7 +551,7 @@ static int next_native(struct pt_reader *r, struct pt_event *ev)
 			}
 			continue;
 		}
-		if (type < PT_NATIVE_REC_EVENT || type > PT_NATIVE_REC_EVENT + PT_EV_SNAPSHOT) {
+		if (type < PT_NATIVE_REC_EVENT || type >= PT_NATIVE_REC_EVENT + PT_EV_KIND_COUNT_) {
 			rc = bad_record(r, "unknown record type");
 			if (rc < 0)
 				return rc;
