@@ -5,6 +5,7 @@
  * markers, so that `pooltrace report` judges it without further input.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -99,7 +100,9 @@ static void usage(FILE *out)
 "A running capture also adds a marker \"mark\" on SIGUSR1. Ctrl-C, SIGTERM\n"
 "and SIGHUP stop it cleanly (the signal is passed on to a running COMMAND):\n"
 "the file is always complete and readable.\n"
-"Needs root. Exit status: 0 trace written, 2 usage or setup error.\n");
+"Needs root. Exit status: 0 trace written; 1 a write failed (disk full, I/O\n"
+"error): recording stopped, the file keeps the chunks written before it and has\n"
+"no trailer; 2 usage or setup error (nothing recorded).\n");
 }
 
 static volatile sig_atomic_t stop_signal;
@@ -294,6 +297,84 @@ static int read_control(struct cap *c, int fd, char *buf, size_t *len, size_t ca
 	}
 }
 
+#define MAX_INHERITED 1024
+
+/* The descriptors open now (those the capture inherited), sorted. @return: how many. */
+static size_t list_fds(int *fds, size_t max)
+{
+	size_t n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return 0;
+	struct dirent *de;
+	while ((de = readdir(d)) && n < max) {
+		if (de->d_name[0] == '.')
+			continue;
+		int fd = atoi(de->d_name);
+		if (fd != dirfd(d))
+			fds[n++] = fd;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Descriptors the capture opened itself (trace buffers, output, FIFO) are
+ * closed on exec: a workload, or a process it leaves running, must not hold
+ * the tracing instance open (it could not be removed) or the output file.
+ * Descriptors the capture inherited are passed on untouched.
+ */
+static void cloexec_own_fds(const int *inherited, size_t ninh)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		int fd = atoi(de->d_name);
+		bool old = false;
+		for (size_t i = 0; i < ninh && !old; i++)
+			old = inherited[i] == fd;
+		if (!old && fd != dirfd(d)) {
+			int fl = fcntl(fd, F_GETFD);
+			if (fl >= 0)
+				fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+		}
+	}
+	closedir(d);
+}
+
+/* What a failed write means for the user, from its errno. */
+static const char *write_error_text(int e, char *buf, size_t bufsz)
+{
+	if (e == ENOSPC)
+		snprintf(buf, bufsz, "disk full (%s)", strerror(e));
+	else if (e == EDQUOT)
+		snprintf(buf, bufsz, "disk quota exceeded (%s)", strerror(e));
+	else if (e == EFBIG)
+		snprintf(buf, bufsz, "file too large (%s)", strerror(e));
+	else
+		snprintf(buf, bufsz, "%s", strerror(e ? e : EIO));
+	return buf;
+}
+
+/*
+ * Recording stopped because the output could not be written: say so, what
+ * the file still holds, and that it has no trailer.
+ */
+static void report_write_error(const char *path, const struct pt_native_writer *w, int e)
+{
+	char why[128];
+	write_error_text(e, why, sizeof(why));
+	fprintf(stderr, PROG ": writing %s: %s; recording stopped. The file keeps the %llu chunks "
+		"(%llu events) completed before the failure and has no trailer: `pooltrace report` "
+		"reads them and warns that the trace is cut short. Free some space or choose another "
+		"place with -o.\n", path, why, (unsigned long long)pt_native_writer_chunks(w),
+		(unsigned long long)pt_native_writer_events_done(w));
+}
+
 static char *join(int argc, char **argv, const char *prefix)
 {
 	size_t n = strlen(prefix) + 1;
@@ -444,11 +525,14 @@ int main(int argc, char **argv)
 	int go_pipe[2] = {-1, -1};
 	char *cmdline = join(argc, argv, ""), *workload = ncmd ? join(ncmd, cmd, "") : NULL;
 	uint64_t *lost = NULL;
+	bool remove_output = false, write_failed = false;
 	struct pt_lk_opts lo = {.which = which, .buffer_kb = buffer_b / 1024};
 	char inst_name[64];
 	snprintf(inst_name, sizeof(inst_name), "pooltrace-capture-%ld", (long)getpid());
 	lo.instance_name = inst_name;
 
+	static int inherited[MAX_INHERITED];
+	size_t ninherited = list_fds(inherited, MAX_INHERITED);
 	cap.tags = pt_tags_new(0);
 	cap.pend = pt_pending_new();
 	if (!cap.tags || !cap.pend || !cmdline || (ncmd && !workload)) {
@@ -518,7 +602,12 @@ int main(int argc, char **argv)
 	info.snapshot_ns = snap_ns;
 	rc = pt_native_writer_new(&cap.w, fp, cap.tags, &info);
 	if (rc < 0) {
-		fprintf(stderr, PROG ": cannot write %s: %s\n", out_path, pt_strerror(rc));
+		/* not even the header fits: nothing is recorded and no file is left */
+		char why[128];
+		int e = errno;
+		fprintf(stderr, PROG ": cannot write %s: %s; nothing recorded\n", out_path,
+			rc == PT_EIO ? write_error_text(e, why, sizeof(why)) : pt_strerror(rc));
+		remove_output = true;
 		goto out;
 	}
 
@@ -548,6 +637,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": warning: cannot read /proc/slabinfo\n");
 
 	if (ncmd) {
+		cloexec_own_fds(inherited, ninherited);
 		if (pipe(go_pipe) < 0) {
 			fprintf(stderr, PROG ": pipe: %s\n", strerror(errno));
 			goto out;
@@ -631,12 +721,18 @@ int main(int argc, char **argv)
 		/* events up to a little before this read can no longer be overtaken */
 		uint64_t upto = t0 > cap.start_mono + SLACK_NS ? t0 - cap.start_mono - SLACK_NS : 0;
 		if ((rc = pt_pending_drain(cap.pend, upto, write_event, &cap)) < 0) {
-			fprintf(stderr, PROG ": writing %s: %s\n", out_path, pt_strerror(rc));
+			if (pt_native_writer_errno(cap.w))
+				write_failed = true;
+			else
+				fprintf(stderr, PROG ": writing %s: %s\n", out_path, pt_strerror(rc));
 			break;
 		}
 		if (now - last_flush >= FLUSH_NS) {
 			if ((rc = pt_native_writer_flush(cap.w)) < 0) {
-				fprintf(stderr, PROG ": writing %s: %s\n", out_path, pt_strerror(rc));
+				if (pt_native_writer_errno(cap.w))
+					write_failed = true;
+				else
+					fprintf(stderr, PROG ": writing %s: %s\n", out_path, pt_strerror(rc));
 				break;
 			}
 			last_flush = now;
@@ -706,14 +802,23 @@ int main(int argc, char **argv)
 		.has_workload_status = have_status,
 		.workload_status = wstatus,
 	};
-	int frc = pt_native_writer_finish(cap.w, NULL, &t);
+	/* after a failed write nothing more is written: no trailer, the file reads as cut short */
+	int frc = write_failed ? PT_EIO : pt_native_writer_finish(cap.w, NULL, &t);
 	if (rc == 0)
 		rc = frc;
+	errno = 0;
 	int crc = fclose(fp);
+	int close_errno = errno;
 	fp = NULL;
-	if (rc < 0 || crc != 0) {
-		fprintf(stderr, PROG ": writing %s failed: %s\n", out_path,
-			rc < 0 ? pt_strerror(rc) : strerror(errno));
+	if (write_failed || pt_native_writer_errno(cap.w) || crc != 0) {
+		report_write_error(out_path, cap.w,
+				   pt_native_writer_errno(cap.w) ? pt_native_writer_errno(cap.w)
+								  : close_errno);
+		status = 1;
+		goto out;
+	}
+	if (rc < 0) {
+		fprintf(stderr, PROG ": writing %s failed: %s\n", out_path, pt_strerror(rc));
 		goto out;
 	}
 	if (!quiet) {
@@ -740,6 +845,8 @@ out:
 			pt_native_writer_finish(cap.w, NULL, NULL);
 		fclose(fp);
 	}
+	if (remove_output)
+		unlink(out_path);
 	if (ctl_fd >= 0) {
 		close(ctl_fd);
 		unlink(control);

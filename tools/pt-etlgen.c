@@ -4,6 +4,10 @@
  * A steady mix of allocations and frees over a few tags on several CPUs, one
  * tag ("Leak") that never frees, workload-start/-end marks, then a cool-down
  * that frees every other outstanding allocation (so "Leak" is the one leak).
+ * With --stacks every allocation is followed by its StackWalk record and the
+ * trace starts with image rundown records: "Leak" allocations come from two
+ * call paths in leaky.sys, the others from ntoskrnl.exe; the live bytes of
+ * each "Leak" path are printed on stdout as the expected answer.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -29,6 +33,8 @@ static void usage(FILE *out)
 		"  -H, --header H        system, compact or perfinfo (default system)\n"
 		"  -l, --lost-every N    EVENTS_LOST flag on every Nth buffer (default 0, never)\n"
 		"  -s, --seed N          random seed (default 1)\n"
+		"  -S, --stacks          StackWalk records after every allocation, image rundown\n"
+		"                        records at the start; prints the Leak stacks' totals\n"
 		"  -o, --output FILE     output file (required)\n");
 }
 
@@ -53,19 +59,21 @@ int main(int argc, char **argv)
 		{"header", required_argument, NULL, 'H'},
 		{"lost-every", required_argument, NULL, 'l'},
 		{"seed", required_argument, NULL, 's'},
+		{"stacks", no_argument, NULL, 'S'},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	uint64_t nev = 100000;
 	uint64_t seed = 1;
+	bool stacks = false;
 	const char *outpath = NULL;
 	struct pt_etlw_opts o;
 	memset(&o, 0, sizeof(o));
 	o.num_cpus = 4;
 	o.pool_tracing = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, "n:c:p:b:zH:l:s:o:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:c:p:b:zH:l:s:So:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			nev = strtoull(optarg, NULL, 0);
@@ -99,6 +107,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'S':
+			stacks = true;
 			break;
 		case 'o':
 			outpath = optarg;
@@ -144,11 +155,35 @@ int main(int argc, char **argv)
 		next_addr = 0x80000000ull;
 	uint64_t t = 0;
 	struct pt_event ev;
+	/* images: the kernel and a driver; "Leak" comes from two paths in the driver */
+	bool p32 = o.pointer_size == 4;
+	uint64_t nt = p32 ? 0x82000000ull : 0xFFFFF80001000000ull;
+	uint64_t drv = p32 ? 0x8A000000ull : 0xFFFFF80005000000ull;
+	const uint64_t path_a[] = {nt + 0x1234, drv + 0x1100, drv + 0x2200, nt + 0x5000};
+	const uint64_t path_b[] = {nt + 0x1234, drv + 0x1300, drv + 0x3300, nt + 0x5000};
+	const uint64_t other[] = {nt + 0x1234, nt + 0x40000, 0x1000};
+	uint64_t leak_n[2] = {0, 0}, leak_bytes[2] = {0, 0};
+	if (stacks) {
+		pt_event_init(&ev);
+		ev.kind = PT_EV_IMAGE;
+		ev.cpu = 0;
+		ev.pid = 0;
+		ev.addr = nt;
+		ev.size = 0x800000;
+		ev.marker = "\\SystemRoot\\system32\\ntoskrnl.exe";
+		rc = pt_etlw_event(w, &ev);
+		ev.addr = drv;
+		ev.size = 0x20000;
+		ev.marker = "\\SystemRoot\\system32\\drivers\\leaky.sys";
+		if (rc == 0)
+			rc = pt_etlw_event(w, &ev);
+	}
 	pt_event_init(&ev);
 	ev.kind = PT_EV_MARKER;
 	ev.marker = "workload-start";
 	ev.cpu = 0;
-	rc = pt_etlw_event(w, &ev);
+	if (rc == 0)
+		rc = pt_etlw_event(w, &ev);
 	for (uint64_t i = 0; i < nev && rc == 0; i++) {
 		t += 100 * (1 + rnd() % 4);
 		pt_event_init(&ev);
@@ -180,6 +215,23 @@ int main(int argc, char **argv)
 		}
 		ev.pool = pt_pool_from_windows(ev.raw_pool_type, &ev.pool_flags);
 		rc = pt_etlw_event(w, &ev);
+		if (stacks && rc == 0 && ev.kind == PT_EV_ALLOC) {
+			/* the stack record follows its event on the same CPU and thread */
+			struct pt_event sk = ev;
+			sk.kind = PT_EV_STACK;
+			sk.stack_ts_ns = ev.ts_ns;
+			if (ev.tag == ids[5]) {
+				int path = (int)(rnd() % 3 == 0);
+				sk.frames = path ? path_b : path_a;
+				sk.nframes = 4;
+				leak_n[path]++;
+				leak_bytes[path] += ev.size;
+			} else {
+				sk.frames = other;
+				sk.nframes = 3;
+			}
+			rc = pt_etlw_event(w, &sk);
+		}
 	}
 	if (rc == 0) {
 		t += 100;
@@ -218,6 +270,12 @@ int main(int argc, char **argv)
 	if (pt_outfile_commit(&of, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pt-etlgen: %s\n", err);
 		return 2;
+	}
+	if (stacks) {
+		printf("Leak path a: %" PRIu64 " allocations, %" PRIu64 " bytes\n", leak_n[0],
+		       leak_bytes[0]);
+		printf("Leak path b: %" PRIu64 " allocations, %" PRIu64 " bytes\n", leak_n[1],
+		       leak_bytes[1]);
 	}
 	return 0;
 }

@@ -212,6 +212,11 @@ static int cmd_info_run(int argc, char **argv)
 		json_str(out, m->host);
 		fprintf(out, ", \"skipped_bad\": %" PRIu64 ", \"skipped_other\": %" PRIu64
 			", \"warnings\": %" PRIu64, r->skipped_bad, r->skipped_other, r->warnings);
+		fprintf(out, ", \"cut_short\": %s, \"cut_short_reason\": ", r->cut_short ? "true" : "false");
+		if (r->cut_short)
+			json_str(out, r->cut_short_msg);
+		else
+			fprintf(out, "null");
 		if (r->ops->describe) {
 			fprintf(out, ", \"details\": ");
 			rc = r->ops->describe(r, out, true);
@@ -250,6 +255,8 @@ static int cmd_info_run(int argc, char **argv)
 		fprintf(out, "reader: %" PRIu64 " bad events skipped, %" PRIu64
 			" other events skipped, %" PRIu64 " warnings\n",
 			r->skipped_bad, r->skipped_other, r->warnings);
+		if (r->cut_short)
+			fprintf(out, "incomplete: %s\n", r->cut_short_msg);
 		if (r->ops->describe) {
 			fprintf(out, "details:\n");
 			rc = r->ops->describe(r, out, false);

@@ -276,6 +276,7 @@ static int run(int argc, char **argv)
 		.reader_skipped_bad = l.reader->skipped_bad,
 		.reader_skipped_other = l.reader->skipped_other,
 		.reader_warnings = l.reader->warnings,
+		.incomplete = l.reader->cut_short ? l.reader->cut_short_msg : NULL,
 		.tagmap = tagmap,
 	};
 	rc = pt_reporter_find(a.format)->write(&rep, of.fp);

@@ -78,7 +78,7 @@ bool pt_pool_is_paged(enum pt_pool pool)
 const char *pt_event_kind_name(enum pt_event_kind kind)
 {
 	static const char *const names[PT_EV_KIND_COUNT_] = {
-		"alloc", "free", "session-alloc", "session-free", "marker", "snapshot",
+		"alloc", "free", "session-alloc", "session-free", "marker", "snapshot", "stack", "image",
 	};
 	if ((unsigned)kind >= PT_EV_KIND_COUNT_)
 		return "?";

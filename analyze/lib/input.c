@@ -46,6 +46,8 @@ struct pt_input {
 	uint64_t lineno;
 	int err;
 	char errmsg[256];
+	char cutmsg[300];       /* set when a gzip stream ended before its end */
+	uint64_t member_off;    /* offset of the gzip member being inflated */
 
 	/* a chain of files (pt_input_open_many(), a directory): reads go to cur */
 	char **paths;
@@ -159,9 +161,12 @@ static ssize_t produce(struct pt_input *in)
 					in->len += got;
 					return (ssize_t)got;
 				}
-				return set_err(in, PT_ETRUNCATED,
-					       "gzip stream ends early (offset %llu)",
-					       (unsigned long long)in->raw_off);
+				/* cut short: what inflated so far is the input */
+				snprintf(in->cutmsg, sizeof(in->cutmsg),
+					 "%s: compressed data cut short at offset %llu; read up to there",
+					 in->name, (unsigned long long)in->raw_off);
+				in->gz_end = true;
+				return 0;
 			}
 		}
 		int zr = inflate(&in->zs, Z_NO_FLUSH);
@@ -180,6 +185,8 @@ static ssize_t produce(struct pt_input *in)
 				in->gz_end = true;
 			} else if (inflateReset(&in->zs) != Z_OK) {
 				return set_err(in, PT_EGZIP, "cannot restart gzip member");
+			} else {
+				in->member_off = in->raw_off - in->zs.avail_in;
 			}
 			if (got || in->gz_end) {
 				in->len += got;
@@ -187,10 +194,19 @@ static ssize_t produce(struct pt_input *in)
 			}
 			continue;
 		}
-		if (zr != Z_OK && zr != Z_BUF_ERROR)
-			return set_err(in, PT_EGZIP, "corrupt gzip data near offset %llu: %s",
-				       (unsigned long long)in->raw_off,
-				       in->zs.msg ? in->zs.msg : "inflate failed");
+		if (zr != Z_OK && zr != Z_BUF_ERROR) {
+			/* the first input byte inflate has not taken: where the damage is found */
+			unsigned long long at = in->raw_off - in->zs.avail_in;
+			const char *why = in->zs.msg ? in->zs.msg : "inflate failed";
+			if (zr == Z_DATA_ERROR && strstr(why, "check"))
+				/* CRC or length of the member: the damage is somewhere inside it */
+				return set_err(in, PT_EGZIP,
+					       "corrupt gzip data at offset %llu (0x%llx): %s; the member "
+					       "from offset %llu is damaged somewhere before",
+					       at, at, why, (unsigned long long)in->member_off);
+			return set_err(in, PT_EGZIP, "corrupt gzip data at offset %llu (0x%llx): %s",
+				       at, at, why);
+		}
 		if (got) {
 			in->len += got;
 			return (ssize_t)got;
@@ -372,6 +388,8 @@ static int chain_advance(struct pt_input *in)
 	}
 	in->next_path++;
 	if (in->cur) {
+		if (!in->cutmsg[0] && in->cur->cutmsg[0])
+			snprintf(in->cutmsg, sizeof(in->cutmsg), "%s", in->cur->cutmsg);
 		in->done_off += in->cur->off;
 		in->done_raw += in->cur->raw_off;
 		pt_input_free(in->cur);
@@ -552,6 +570,15 @@ const char *pt_input_error(const struct pt_input *in)
 	if (in->paths && !in->errmsg[0])
 		return in->cur->errmsg;
 	return in->errmsg;
+}
+
+const char *pt_input_cut_short(const struct pt_input *in)
+{
+	if (in->cutmsg[0])
+		return in->cutmsg;
+	if (in->paths && in->cur && in->cur->cutmsg[0])
+		return in->cur->cutmsg;
+	return NULL;
 }
 
 size_t pt_input_file_count(const struct pt_input *in)

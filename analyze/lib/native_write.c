@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* Writer of the native trace format (include/pooltrace/native.h). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
+#ifdef _WIN32
+#include <io.h>
+#else
+#include <unistd.h>
+#endif
 
 #include "native_codec.h"
 #include "pooltrace/error.h"
@@ -23,6 +30,8 @@ struct pt_native_writer {
 	uint64_t chunk_no;       /* chunks written */
 	uint64_t prev_ts, prev_addr;
 	uint64_t events, bytes;
+	uint64_t events_done;    /* events of the chunks written and flushed */
+	int sys_errno;           /* errno of the failed write, 0 if none */
 	bool failed, finished;
 };
 
@@ -104,15 +113,56 @@ static void fields_info(struct fields *f, const struct pt_native_info *in)
 		fields_u64(f, PT_NK_SNAPSHOT_NS, in->snapshot_ns);
 }
 
+/* A write failed: remember why (ENOSPC, EIO, ...); the writer writes nothing more. */
+static int write_failed(struct pt_native_writer *w)
+{
+	if (!w->failed)
+		w->sys_errno = errno ? errno : EIO;
+	w->failed = true;
+	return PT_EIO;
+}
+
 static int put_bytes(struct pt_native_writer *w, const void *p, size_t n)
 {
 	if (w->failed)
 		return PT_EIO;
-	if (n && fwrite(p, 1, n, w->fp) != n) {
-		w->failed = true;
-		return PT_EIO;
-	}
+	errno = 0;
+	if (n && fwrite(p, 1, n, w->fp) != n)
+		return write_failed(w);
 	w->bytes += n;
+	return 0;
+}
+
+/* Hand everything buffered to the system; a chunk counts as written only after this. */
+static int flush_out(struct pt_native_writer *w)
+{
+	if (w->failed)
+		return PT_EIO;
+	errno = 0;
+	if (fflush(w->fp) != 0)
+		return write_failed(w);
+	return 0;
+}
+
+/*
+ * Make what was written durable before the trailer says the file is complete,
+ * so that a power loss cannot leave a trailer behind chunks that never reached
+ * the disk. Streams that are not regular files (pipes, memory) are left alone.
+ */
+static int sync_out(struct pt_native_writer *w)
+{
+	int fd = fileno(w->fp);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	errno = 0;
+#ifdef _WIN32
+	int rc = _commit(fd);
+#else
+	int rc = fsync(fd);
+#endif
+	if (rc != 0 && errno != EINVAL && errno != ENOTSUP)
+		return write_failed(w);
 	return 0;
 }
 
@@ -181,6 +231,10 @@ int pt_native_writer_new(struct pt_native_writer **out, FILE *fp, const struct p
 		rc = put_bytes(w, f.p, f.len);
 	if (!rc)
 		rc = put_bytes(w, crc, 4);
+	if (!rc)
+		rc = flush_out(w); /* a file that cannot take its header fails here, not later */
+	if (rc < 0 && w->sys_errno)
+		errno = w->sys_errno;
 out:
 	free(f.p);
 	if (rc < 0) {
@@ -216,9 +270,13 @@ static int emit_chunk(struct pt_native_writer *w)
 	int rc = put_bytes(w, hdr, sizeof(hdr));
 	if (!rc)
 		rc = put_bytes(w, w->zbuf, zlen);
+	/* whole chunks go out at once: what is counted as written has left the process */
+	if (!rc)
+		rc = flush_out(w);
 	if (rc < 0)
 		return rc;
 	w->chunk_no++;
+	w->events_done = w->events;
 	w->len = 0;
 	w->nrec = 0;
 	w->prev_ts = 0;
@@ -269,6 +327,9 @@ int pt_native_write_event(struct pt_native_writer *w, const struct pt_event *ev)
 		return PT_ESTATE;
 	if ((unsigned)ev->kind >= PT_EV_KIND_COUNT_ || (unsigned)ev->pool >= PT_POOL_COUNT_)
 		return PT_EUSAGE;
+	uint32_t nframes = ev->kind == PT_EV_STACK && ev->frames ? ev->nframes : 0;
+	if (nframes > PT_STACK_MAX_FRAMES)
+		nframes = PT_STACK_MAX_FRAMES;
 	size_t mlen = 0;
 	if (ev->marker) {
 		mlen = strlen(ev->marker);
@@ -276,7 +337,7 @@ int pt_native_write_event(struct pt_native_writer *w, const struct pt_event *ev)
 			mlen = PT_NATIVE_MAX_MARKER;
 	}
 	/* worst case: tag record + event record */
-	size_t need = 1 + 20 + PT_TAG_MAX_LEN + 1 + 2 * 10 + 13 * 10 + mlen;
+	size_t need = 1 + 20 + PT_TAG_MAX_LEN + 1 + 2 * 10 + 15 * 10 + mlen + (size_t)nframes * 10;
 	if (w->len + need > w->cap || w->len >= PT_NATIVE_CHUNK_TARGET) {
 		int rc = emit_chunk(w);
 		if (rc < 0)
@@ -321,6 +382,10 @@ int pt_native_write_event(struct pt_native_writer *w, const struct pt_event *ev)
 		bits |= PT_NATIVE_F_SNAP_FREES;
 	if (ev->marker)
 		bits |= PT_NATIVE_F_MARKER;
+	if (ev->kind == PT_EV_STACK)
+		bits |= PT_NATIVE_F_STACK_TS;
+	if (nframes)
+		bits |= PT_NATIVE_F_FRAMES;
 
 	uint8_t *p = w->buf + w->len;
 	*p++ = (uint8_t)(PT_NATIVE_REC_EVENT + ev->kind);
@@ -358,6 +423,16 @@ int pt_native_write_event(struct pt_native_writer *w, const struct pt_event *ev)
 		memcpy(p, ev->marker, mlen);
 		p += mlen;
 	}
+	if (bits & PT_NATIVE_F_STACK_TS)
+		p += pt__put_varint(p, pt__zigzag((int64_t)(ev->stack_ts_ns - ev->ts_ns)));
+	if (bits & PT_NATIVE_F_FRAMES) {
+		uint64_t prev = 0;
+		p += pt__put_varint(p, nframes);
+		for (uint32_t i = 0; i < nframes; i++) {
+			p += pt__put_varint(p, pt__zigzag((int64_t)(ev->frames[i] - prev)));
+			prev = ev->frames[i];
+		}
+	}
 	w->len = (size_t)(p - w->buf);
 	w->nrec++;
 	w->events++;
@@ -371,11 +446,7 @@ int pt_native_writer_flush(struct pt_native_writer *w)
 	int rc = emit_chunk(w);
 	if (rc < 0)
 		return rc;
-	if (fflush(w->fp) != 0) {
-		w->failed = true;
-		return PT_EIO;
-	}
-	return 0;
+	return flush_out(w);
 }
 
 int pt_native_writer_finish(struct pt_native_writer *w, const struct pt_native_info *info,
@@ -384,8 +455,10 @@ int pt_native_writer_finish(struct pt_native_writer *w, const struct pt_native_i
 	if (w->finished)
 		return PT_ESTATE;
 	int rc = pt_native_writer_flush(w);
+	if (!rc)
+		rc = sync_out(w);
 	if (rc < 0)
-		return rc;
+		return rc; /* no trailer: the file reads back as cut short */
 	struct fields f = {0};
 	fields_info(&f, info ? info : &w->info);
 	fields_u64(&f, PT_NK_T_EVENTS, w->events);
@@ -429,8 +502,10 @@ int pt_native_writer_finish(struct pt_native_writer *w, const struct pt_native_i
 	if (!rc)
 		rc = put_bytes(w, crc, 4);
 	free(f.p);
-	if (!rc && fflush(w->fp) != 0)
-		rc = PT_EIO;
+	if (!rc)
+		rc = flush_out(w);
+	if (!rc)
+		rc = sync_out(w);
 	w->finished = true;
 	return rc;
 }
@@ -459,4 +534,14 @@ uint64_t pt_native_writer_bytes(const struct pt_native_writer *w)
 uint64_t pt_native_writer_chunks(const struct pt_native_writer *w)
 {
 	return w->chunk_no;
+}
+
+uint64_t pt_native_writer_events_done(const struct pt_native_writer *w)
+{
+	return w->events_done;
+}
+
+int pt_native_writer_errno(const struct pt_native_writer *w)
+{
+	return w->sys_errno;
 }

@@ -45,6 +45,11 @@ int pt_reader_open_input(struct pt_reader **out, struct pt_input *in, const char
 			pt_input_free(in);
 			return PT_EIO;
 		}
+		if (got == 0 && pt_input_cut_short(in)) {
+			set_msg(err, errsz, "%s; nothing in it inflates", pt_input_cut_short(in));
+			pt_input_free(in);
+			return PT_ETRUNCATED;
+		}
 		if (got == 0) {
 			set_msg(err, errsz, "%s: empty input", pt_input_name(in));
 			pt_input_free(in);
@@ -90,7 +95,11 @@ int pt_reader_open_input(struct pt_reader **out, struct pt_input *in, const char
 	snprintf(r->meta.format, sizeof(r->meta.format), "%s", ops->name);
 	int rc = ops->open(r);
 	if (rc < 0) {
-		set_msg(err, errsz, "%s", r->errmsg[0] ? r->errmsg : pt_strerror(rc));
+		const char *cut = pt_input_cut_short(in);
+		if (cut)
+			set_msg(err, errsz, "%s (%s)", r->errmsg[0] ? r->errmsg : pt_strerror(rc), cut);
+		else
+			set_msg(err, errsz, "%s", r->errmsg[0] ? r->errmsg : pt_strerror(rc));
 		pt_reader_free(r);
 		return rc;
 	}
@@ -110,35 +119,87 @@ int pt_reader_open(struct pt_reader **out, const char *path, const char *format,
 	return pt_reader_open_input(out, in, format, tags, opts, err, errsz);
 }
 
+/* Record that the input ends early; the first message is kept for the report. */
+static void note_cut(struct pt_reader *r, const char *msg)
+{
+	if (!r->cut_short)
+		snprintf(r->cut_short_msg, sizeof(r->cut_short_msg), "%s", msg);
+	r->cut_short = true;
+}
+
+/* pt_reader_next() after next() returned rc <= 0: error text, a cut input. */
+static int next_end(struct pt_reader *r, int rc)
+{
+	if (rc < 0 && !r->errmsg[0]) {
+		const char *ie = pt_input_error(r->in);
+		snprintf(r->errmsg, sizeof(r->errmsg), "%s",
+			 ie[0] ? ie : pt_strerror(rc));
+	}
+	const char *cut = pt_input_cut_short(r->in);
+	if (!cut)
+		return rc;
+	/* a gzip stream cut short: everything that inflated has been read */
+	if (rc < 0 && rc != PT_EFORMAT && rc != PT_ETRUNCATED)
+		return rc; /* out of memory, a cap: not caused by the cut */
+	char msg[sizeof(r->cut_short_msg)];
+	if (rc < 0) {
+		/* the parser met the cut inside a record: that last part is dropped */
+		snprintf(msg, sizeof(msg), "%.200s (the incomplete end is dropped: %.250s)", cut,
+			 r->errmsg);
+		r->errmsg[0] = '\0';
+	} else {
+		snprintf(msg, sizeof(msg), "%s", cut);
+	}
+	/* pt_reader_warn() puts "file: warning: " in front: leave out our own name */
+	const char *name = pt_input_name(r->in);
+	size_t nl = strlen(name);
+	const char *text = !strncmp(msg, name, nl) && !strncmp(msg + nl, ": ", 2) ? msg + nl + 2 : msg;
+	if (!r->stopped_)
+		pt_reader_warn(r, 0, "%s", text);
+	/* the cut stream is the cause of any cut the format met before: it is the one reported */
+	snprintf(r->cut_short_msg, sizeof(r->cut_short_msg), "%s", msg);
+	r->cut_short = true;
+	r->stopped_ = true;
+	return 0;
+}
+
 int pt_reader_next(struct pt_reader *r, struct pt_event *ev)
 {
 	pt_event_init(ev);
+	if (r->stopped_)
+		return 0;
 	int rc = r->ops->next(r, ev);
 	if (rc > 0) {
 		r->events++;
 		if (ev->ts_ns > r->meta.end_ns)
 			r->meta.end_ns = ev->ts_ns;
-	} else if (rc < 0 && !r->errmsg[0]) {
-		const char *ie = pt_input_error(r->in);
-		snprintf(r->errmsg, sizeof(r->errmsg), "%s",
-			 ie[0] ? ie : pt_strerror(rc));
+		return rc;
 	}
-	return rc;
+	return next_end(r, rc);
+}
+
+/* Events whose strings or frames are borrowed from the reader: a batch ends after one. */
+static bool borrows(const struct pt_event *ev)
+{
+	return ev->kind == PT_EV_MARKER || pt_event_is_aux(ev);
 }
 
 int pt_reader_next_batch(struct pt_reader *r, struct pt_event *evs, size_t max)
 {
 	size_t n = 0;
-	int rc = 0;
+	int rc = 1;
 	if (r->pending_err)
 		return r->pending_err; /* sticky, as a failing next() keeps failing */
+	if (r->stopped_ || max == 0)
+		return 0;
 	if (max > INT_MAX)
 		max = INT_MAX;
 	if (r->ops->next_batch) {
 		rc = r->ops->next_batch(r, evs, max);
 		if (rc > 0) {
 			n = (size_t)rc;
-			rc = 0;
+			rc = r->pending_err ? r->pending_err : 1;
+			r->pending_err = 0;
 		}
 	} else {
 		while (n < max) {
@@ -146,28 +207,24 @@ int pt_reader_next_batch(struct pt_reader *r, struct pt_event *evs, size_t max)
 			rc = r->ops->next(r, &evs[n]);
 			if (rc <= 0)
 				break;
-			/* the marker text is borrowed: the batch ends with it */
-			if (evs[n++].kind == PT_EV_MARKER)
+			if (borrows(&evs[n++]))
 				break;
 		}
-		if (rc > 0)
-			rc = 0;
-		if (rc < 0 && n)
-			r->pending_err = rc;
 	}
 	uint64_t end = r->meta.end_ns;
 	for (size_t i = 0; i < n; i++)
 		end = evs[i].ts_ns > end ? evs[i].ts_ns : end;
 	r->meta.end_ns = end;
 	r->events += n;
-	if (rc < 0 || r->pending_err) {
-		if (!r->errmsg[0]) {
-			const char *ie = pt_input_error(r->in);
-			snprintf(r->errmsg, sizeof(r->errmsg), "%s",
-				 ie[0] ? ie : pt_strerror(rc < 0 ? rc : r->pending_err));
-		}
+	if (rc <= 0) {
+		/* the input ended or failed after these n events: as pt_reader_next() */
+		rc = next_end(r, rc);
+		if (rc == 0)
+			r->stopped_ = true; /* the end is reached: later calls return 0 */
+		else if (n)
+			r->pending_err = rc;
 	}
-	return n ? (int)n : rc;
+	return n ? (int)n : (rc > 0 ? 0 : rc);
 }
 
 const char *pt_reader_errmsg(const struct pt_reader *r)
@@ -224,6 +281,18 @@ int pt_reader_error_at(struct pt_reader *r, int code, uint64_t offset, const cha
 	verror(r, code, where, fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+void pt_reader_warn_cut(struct pt_reader *r, const char *fmt, ...)
+{
+	char text[sizeof(r->cut_short_msg)], msg[sizeof(r->cut_short_msg)];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	pt_reader_warn(r, 0, "%s", text);
+	snprintf(msg, sizeof(msg), "%s: %.*s", pt_input_name(r->in), (int)(sizeof(msg) / 2), text);
+	note_cut(r, msg);
 }
 
 void pt_reader_warn(struct pt_reader *r, uint64_t line, const char *fmt, ...)

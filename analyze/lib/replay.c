@@ -31,6 +31,7 @@
 #include "pooltrace/error.h"
 #include "pooltrace/reader.h"
 #include "pooltrace/replay.h"
+#include "stacks.h"
 
 #define PT_AUTO_BUCKETS 128u        /* automatic mode: 64..128 points */
 #define PT_MAX_BUCKETS 65536u       /* fixed --interval: doubled past this */
@@ -38,6 +39,19 @@
 
 #define NO_STAT UINT32_MAX
 #define BYTAG_MAX (1u << 20) /* tag ids past this use the hash index only */
+
+/*
+ * The last pool events with an address, so a stack that arrives after its
+ * event can be joined to it (ETW logs the StackWalk event right after the
+ * event it belongs to; other CPUs' events may come in between).
+ */
+#define RECENT 512u
+struct recent {
+	uint64_t ts_ns; /* as the reader gave it (before any clamping) */
+	uint64_t addr;
+	uint32_t tid;
+	uint32_t is_free;
+};
 
 /* A capture asked for on the command line. */
 struct pending_cap {
@@ -75,6 +89,11 @@ struct pt_replay {
 
 	uint64_t *rate;        /* pool events per bucket */
 	uint32_t rate_cap;
+
+	/* stacks and images: NULL until the first such event */
+	struct pt__stacks *stk;
+	struct recent recent[RECENT];
+	uint32_t recent_i;
 
 	struct pt_phases phases;
 	struct pt_replay_totals totals;
@@ -149,6 +168,7 @@ void pt_replay_free(struct pt_replay *rp)
 	free(rp->bytag);
 	pt__live_release(&rp->live);
 	free(rp->rate);
+	pt__stacks_free(rp->stk);
 	free(rp);
 }
 
@@ -522,6 +542,77 @@ static int on_snapshot(struct pt_replay *rp, const struct pt_event *ev, uint64_t
 	return 0;
 }
 
+/* ---- stacks and images ---- */
+
+/* A stack: join it to a recent pool event of the same thread and time. */
+static int on_stack(struct pt_replay *rp, const struct pt_event *ev)
+{
+	rp->totals.stacks++;
+	const struct recent *hit = NULL;
+	for (uint32_t k = 1; k <= RECENT; k++) {
+		const struct recent *c = &rp->recent[(rp->recent_i - k) & (RECENT - 1)];
+		if (!c->addr)
+			break; /* never written */
+		if (c->ts_ns == ev->stack_ts_ns &&
+		    (c->tid == ev->tid || c->tid == PT_NONE32 || ev->tid == PT_NONE32)) {
+			hit = c;
+			break;
+		}
+	}
+	if (!hit) {
+		rp->totals.stacks_unmatched++;
+		return 0;
+	}
+	if (hit->is_free) {
+		rp->totals.stacks_free++;
+		return 0;
+	}
+	bool live;
+	(void)pt__live_lookup(&rp->live, hit->addr, pt__live_hash(hit->addr), &live);
+	if (!live) {
+		rp->totals.stacks_not_live++; /* freed already, or not tracked (max_live) */
+		return 0;
+	}
+	uint32_t id;
+	uint32_t n = ev->frames ? ev->nframes : 0;
+	int rc = pt__stacks_intern(rp->stk, ev->pid, ev->frames, n, &id);
+	if (rc < 0)
+		return rc;
+	if (id == UINT32_MAX) {
+		rp->totals.stacks_dropped++;
+		return 0;
+	}
+	rc = pt__stacks_bind(rp->stk, hit->addr, id);
+	if (rc < 0)
+		return rc;
+	rp->totals.stacks_joined++;
+	return 0;
+}
+
+static int on_aux(struct pt_replay *rp, const struct pt_event *ev)
+{
+	if (!rp->stk) {
+		rp->stk = pt__stacks_new();
+		if (!rp->stk)
+			return PT_ENOMEM;
+	}
+	if (ev->kind == PT_EV_STACK)
+		return on_stack(rp, ev);
+	rp->totals.images++;
+	int rc = pt__stacks_image(rp->stk, ev->addr, ev->size, ev->pid, ev->marker);
+	return rc < 0 ? rc : 0;
+}
+
+/* Remember a pool event for on_stack(). */
+static inline void note_recent(struct pt_replay *rp, const struct pt_event *ev, uint32_t is_free)
+{
+	struct recent *c = &rp->recent[rp->recent_i++ & (RECENT - 1)];
+	c->ts_ns = ev->ts_ns;
+	c->addr = ev->addr;
+	c->tid = ev->tid;
+	c->is_free = is_free;
+}
+
 /* The event left the current bucket: find its bucket (coarsening as needed), grow the rate array. */
 static int enter_bucket(struct pt_replay *rp, uint64_t ts)
 {
@@ -545,6 +636,8 @@ static int enter_bucket(struct pt_replay *rp, uint64_t ts)
 /* One event; h is pt__live_hash(ev->addr) (computed ahead by the batch loop). */
 static inline int replay_one(struct pt_replay *rp, const struct pt_event *ev, uint64_t h)
 {
+	if (ev->kind == PT_EV_STACK || ev->kind == PT_EV_IMAGE)
+		return on_aux(rp, ev);
 	uint64_t ts = ev->ts_ns;
 	if (ts < rp->last_ns) {
 		rp->totals.out_of_order++;
@@ -573,12 +666,20 @@ static inline int replay_one(struct pt_replay *rp, const struct pt_event *ev, ui
 		rp->rate[bucket]++;
 		if (ev->tag == PT_TAG_NONE)
 			return 0;
+		if (rp->stk)
+			pt__stacks_unbind(rp->stk, ev->addr); /* a stack of an earlier allocation here */
 		rc = on_alloc(rp, ev, ts, bucket, h);
+		if (ev->addr)
+			note_recent(rp, ev, 0);
 		break;
 	case PT_EV_FREE:
 	case PT_EV_SESSION_FREE:
 		rp->rate[bucket]++;
 		rc = on_free(rp, ev, ts, bucket, h);
+		if (rp->stk)
+			pt__stacks_unbind(rp->stk, ev->addr);
+		if (ev->addr)
+			note_recent(rp, ev, 1);
 		break;
 	case PT_EV_SNAPSHOT:
 		rp->rate[bucket]++;
@@ -764,6 +865,7 @@ int pt_replay_finish(struct pt_replay *rp, uint64_t end_ns)
 	if (rp->phases.wend_ns < rp->phases.wstart_ns)
 		rp->phases.wend_ns = rp->phases.wstart_ns;
 	rp->totals.live = rp->live.n;
+	pt__stacks_seal(rp->stk);
 	return 0;
 }
 
@@ -793,17 +895,24 @@ static int run_serial(struct pt_replay *rp, struct pt_reader *r,
  * trace into a ring of PIPE_SLOTS batches of up to PIPE_BATCH events while
  * the calling thread replays the batches before them. The reader thread owns
  * the reader (and calls progress); the replay thread owns the replay; they
- * share only the ring. A marker's text is copied into its slot, so it stays
- * valid after the reader moved on. Memory: the ring, about 0.7 MB.
+ * share only the ring. Marker and image texts and stack frames are borrowed
+ * from the reader: they are copied into their slot's arenas, so they stay
+ * valid after the reader moved on. Memory: the ring, about 1 MB, plus the
+ * arenas (the texts and stacks of one batch).
  */
 #define PIPE_SLOTS 8
 #define PIPE_BATCH 1024
+#define NO_OFF SIZE_MAX
 
 struct pipe_slot {
 	struct pt_event ev[PIPE_BATCH];
 	size_t n;
-	char *mark;
-	size_t mark_cap;
+	/* copies of borrowed data; offsets per event while the arenas may still move */
+	size_t foff[PIPE_BATCH], toff[PIPE_BATCH];
+	uint64_t *frames;
+	size_t frames_n, frames_cap;
+	char *text;
+	size_t text_n, text_cap;
 };
 
 struct pipe {
@@ -818,23 +927,57 @@ struct pipe {
 	void *ctx;
 };
 
-/* Copy a slot's marker text (the last event of the slot) into the slot. */
-static int keep_marker(struct pipe_slot *sl)
+static int arena_reserve(void **p, size_t *cap, size_t need, size_t elem)
 {
-	struct pt_event *ev = &sl->ev[sl->n - 1];
-	if (!ev->marker)
+	if (need <= *cap)
 		return 0;
-	size_t len = strlen(ev->marker) + 1;
-	if (len > sl->mark_cap) {
-		char *m = realloc(sl->mark, len);
-		if (!m)
-			return PT_ENOMEM;
-		sl->mark = m;
-		sl->mark_cap = len;
-	}
-	memcpy(sl->mark, ev->marker, len);
-	ev->marker = sl->mark;
+	size_t ncap = *cap ? *cap : 256;
+	while (ncap < need)
+		ncap *= 2;
+	void *np = realloc(*p, ncap * elem);
+	if (!np)
+		return PT_ENOMEM;
+	*p = np;
+	*cap = ncap;
 	return 0;
+}
+
+/* Copy the borrowed text (marker, image name) or frames of event i into the slot's arenas. */
+static int keep_borrowed(struct pipe_slot *sl, size_t i)
+{
+	struct pt_event *ev = &sl->ev[i];
+	if (ev->kind == PT_EV_STACK && ev->frames) {
+		uint32_t nf = ev->nframes < PT_STACK_MAX_FRAMES ? ev->nframes : PT_STACK_MAX_FRAMES;
+		if (arena_reserve((void **)&sl->frames, &sl->frames_cap, sl->frames_n + nf,
+				  sizeof(*sl->frames)) < 0)
+			return PT_ENOMEM;
+		memcpy(sl->frames + sl->frames_n, ev->frames, nf * sizeof(*sl->frames));
+		sl->foff[i] = sl->frames_n;
+		sl->frames_n += nf;
+		ev->nframes = nf;
+		ev->frames = NULL;
+	}
+	if (ev->marker) {
+		size_t len = strlen(ev->marker) + 1;
+		if (arena_reserve((void **)&sl->text, &sl->text_cap, sl->text_n + len, 1) < 0)
+			return PT_ENOMEM;
+		memcpy(sl->text + sl->text_n, ev->marker, len);
+		sl->toff[i] = sl->text_n;
+		sl->text_n += len;
+		ev->marker = NULL;
+	}
+	return 0;
+}
+
+/* The slot is full: point its events at the arenas (which no longer move). */
+static void fix_borrowed(struct pipe_slot *sl)
+{
+	for (size_t i = 0; i < sl->n; i++) {
+		if (sl->foff[i] != NO_OFF)
+			sl->ev[i].frames = sl->frames + sl->foff[i];
+		if (sl->toff[i] != NO_OFF)
+			sl->ev[i].marker = sl->text + sl->toff[i];
+	}
 }
 
 static void *pipe_reader(void *arg)
@@ -852,19 +995,25 @@ static void *pipe_reader(void *arg)
 		if (stop)
 			break;
 		struct pipe_slot *sl = &p->slot[idx];
-		sl->n = 0;
+		sl->n = sl->frames_n = sl->text_n = 0;
 		while (sl->n < PIPE_BATCH) {
 			rc = pt_reader_next_batch(p->r, sl->ev + sl->n, PIPE_BATCH - sl->n);
 			if (rc <= 0)
 				break;
+			size_t from = sl->n;
 			sl->n += (size_t)rc;
-			if (sl->ev[sl->n - 1].kind == PT_EV_MARKER) {
-				int k = keep_marker(sl);
-				if (k < 0)
-					rc = k;
-				break; /* the slot holds one marker text: it ends here */
+			for (size_t i = from; i < sl->n; i++) {
+				sl->foff[i] = sl->toff[i] = NO_OFF;
+				if (sl->ev[i].marker || (sl->ev[i].kind == PT_EV_STACK && sl->ev[i].frames)) {
+					int k = keep_borrowed(sl, i);
+					if (k < 0)
+						rc = k;
+				}
 			}
+			if (rc < 0)
+				break;
 		}
+		fix_borrowed(sl);
 		uint64_t before = n;
 		n += sl->n;
 		if (p->progress && (n >> 16) != (before >> 16))
@@ -939,8 +1088,10 @@ static int run_threaded(struct pt_replay *rp, struct pt_reader *r,
 	pthread_join(th, NULL);
 	if (rc == 0)
 		rc = p.reader_rc;
-	for (size_t i = 0; i < PIPE_SLOTS; i++)
-		free(p.slot[i].mark);
+	for (size_t i = 0; i < PIPE_SLOTS; i++) {
+		free(p.slot[i].frames);
+		free(p.slot[i].text);
+	}
 	free(p.slot);
 	pthread_cond_destroy(&p.can_use);
 	pthread_cond_destroy(&p.can_fill);
@@ -1077,12 +1228,34 @@ int pt_replay_live_foreach(const struct pt_replay *rp,
 		if (!s->addr)
 			continue;
 		struct pt_live_alloc a = {s->addr, pt__live_size(&rp->live, s), s->ts_ns, s->stat,
-					  s->pid, s->tid};
+					  s->pid, s->tid, pt__stacks_lookup(rp->stk, s->addr)};
 		int rc = fn(ctx, &a);
 		if (rc)
 			return rc;
 	}
 	return 0;
+}
+
+bool pt_replay_has_stacks(const struct pt_replay *rp)
+{
+	return rp->totals.stacks_joined > 0;
+}
+
+size_t pt_replay_nstacks(const struct pt_replay *rp)
+{
+	return pt__stacks_count(rp->stk);
+}
+
+const uint64_t *pt_replay_stack(const struct pt_replay *rp, uint32_t id, uint32_t *nframes,
+				uint32_t *pid)
+{
+	return pt__stacks_get(rp->stk, id, nframes, pid);
+}
+
+bool pt_replay_frame_name(const struct pt_replay *rp, uint64_t addr, uint32_t pid, char *buf,
+			  size_t bufsz)
+{
+	return pt__stacks_frame(rp->stk, addr, pid, buf, bufsz);
 }
 
 const char *pt_phase_source_name(enum pt_phase_source s)

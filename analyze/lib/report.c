@@ -471,3 +471,53 @@ void pt_report_verdict_counts(const struct pt_report *rep, size_t n[3])
 	n[PT_VERDICT_SUSPECT] = sum.suspect;
 	n[PT_VERDICT_OK] = sum.ok;
 }
+
+uint32_t pt_report_stack_frames(const struct pt_report *rep, uint32_t stack)
+{
+	uint32_t n;
+	(void)pt_replay_stack(rep->rp, stack, &n, NULL);
+	return n;
+}
+
+char *pt_report_frame(const struct pt_report *rep, uint32_t stack, uint32_t i, char *buf,
+		      size_t bufsz)
+{
+	uint32_t n, pid;
+	const uint64_t *f = pt_replay_stack(rep->rp, stack, &n, &pid);
+	if (!f || i >= n) {
+		if (bufsz)
+			buf[0] = '\0';
+		return buf;
+	}
+	pt_replay_frame_name(rep->rp, f[i], pid, buf, bufsz);
+	return buf;
+}
+
+char *pt_report_stack_text(const struct pt_report *rep, uint32_t stack, uint32_t max_frames,
+			   char *buf, size_t bufsz)
+{
+	uint32_t n = pt_report_stack_frames(rep, stack);
+	size_t o = 0;
+	if (!bufsz)
+		return buf;
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < n; i++) {
+		char fb[160];
+		const char *piece = fb;
+		if (max_frames && i == max_frames)
+			piece = "...";
+		else
+			pt_report_frame(rep, stack, i, fb, sizeof(fb));
+		int k = snprintf(buf + o, bufsz - o, "%s%s", i ? " <- " : "", piece);
+		if (k < 0 || (size_t)k >= bufsz - o) {
+			buf[o] = '\0';
+			break;
+		}
+		o += (size_t)k;
+		if (max_frames && i == max_frames)
+			break;
+	}
+	if (!n)
+		snprintf(buf, bufsz, "(no frames)");
+	return buf;
+}

@@ -177,6 +177,9 @@ struct age_ctx {
 	struct pidkey *pk;
 	size_t pk_mask, pk_n;
 	int err;
+	/* (stat, stack) -> live bytes, when the trace has stacks; same layout as pk */
+	struct pidkey *sk;
+	size_t sk_mask, sk_n;
 };
 
 /*
@@ -197,23 +200,48 @@ static size_t pk_hash(uint32_t stat, uint32_t pid, size_t mask)
 	return (size_t)k & mask;
 }
 
-static int pk_grow(struct age_ctx *c)
+static int pk_grow_tab(struct pidkey **tab, size_t *mask)
 {
-	size_t ncap = (c->pk_mask + 1) * 2;
+	size_t ncap = (*mask + 1) * 2;
 	struct pidkey *n = calloc(ncap, sizeof(*n));
 	if (!n)
 		return PT_ENOMEM;
-	for (size_t i = 0; i <= c->pk_mask; i++) {
-		if (!c->pk[i].used)
+	for (size_t i = 0; i <= *mask; i++) {
+		if (!(*tab)[i].used)
 			continue;
-		size_t h = pk_hash(c->pk[i].stat, c->pk[i].pid, ncap - 1);
+		size_t h = pk_hash((*tab)[i].stat, (*tab)[i].pid, ncap - 1);
 		while (n[h].used)
 			h = (h + 1) & (ncap - 1);
-		n[h] = c->pk[i];
+		n[h] = (*tab)[i];
 	}
-	free(c->pk);
-	c->pk = n;
-	c->pk_mask = ncap - 1;
+	free(*tab);
+	*tab = n;
+	*mask = ncap - 1;
+	return 0;
+}
+
+static int pk_grow(struct age_ctx *c)
+{
+	return pk_grow_tab(&c->pk, &c->pk_mask);
+}
+
+/* Count a live allocation under (stat, key) in a pidkey table. */
+static int pk_add(struct pidkey **tab, size_t *mask, size_t *n, uint32_t stat, uint32_t key,
+		  uint64_t size)
+{
+	if ((*n + 1) * 2 > *mask + 1 && pk_grow_tab(tab, mask) < 0)
+		return PT_ENOMEM;
+	size_t h = pk_hash(stat, key, *mask);
+	while ((*tab)[h].used && ((*tab)[h].stat != stat || (*tab)[h].pid != key))
+		h = (h + 1) & *mask;
+	if (!(*tab)[h].used) {
+		(*tab)[h].used = true;
+		(*tab)[h].stat = stat;
+		(*tab)[h].pid = key;
+		(*n)++;
+	}
+	(*tab)[h].live++;
+	(*tab)[h].bytes += size;
 	return 0;
 }
 
@@ -268,7 +296,35 @@ static int on_live(void *ctx, const struct pt_live_alloc *a)
 	}
 	c->pk[h].live++;
 	c->pk[h].bytes += a->size;
+	/* live bytes by stack */
+	if (c->sk) {
+		if (a->stack == PT_NONE32) {
+			c->v[a->stat].live_nostack++;
+			c->v[a->stat].bytes_nostack += a->size;
+		} else if (pk_add(&c->sk, &c->sk_mask, &c->sk_n, a->stat, a->stack, a->size) < 0) {
+			c->err = PT_ENOMEM;
+			return 1;
+		}
+	}
 	return 0;
+}
+
+static void add_stack(struct pt_tag_verdict *v, const struct pidkey *k)
+{
+	v->stacks_distinct++;
+	uint32_t n = v->nstacks, pos = n;
+	while (pos > 0 && (v->stacks[pos - 1].bytes < k->bytes ||
+			   (v->stacks[pos - 1].bytes == k->bytes && v->stacks[pos - 1].stack > k->pid)))
+		pos--;
+	if (pos >= PT_TOP_STACKS)
+		return;
+	uint32_t last = n < PT_TOP_STACKS ? n : PT_TOP_STACKS - 1;
+	memmove(&v->stacks[pos + 1], &v->stacks[pos], (last - pos) * sizeof(v->stacks[0]));
+	v->stacks[pos].stack = k->pid;
+	v->stacks[pos].live = k->live;
+	v->stacks[pos].bytes = k->bytes;
+	if (n < PT_TOP_STACKS)
+		v->nstacks++;
 }
 
 static void add_pid(struct pt_tag_verdict *v, const struct pidkey *k)
@@ -291,17 +347,30 @@ static void add_pid(struct pt_tag_verdict *v, const struct pidkey *k)
 static int gather_age(const struct pt_replay *rp, struct pt_tag_verdict *v, size_t n)
 {
 	const struct pt_phases *ph = pt_replay_phases(rp);
-	struct age_ctx c = {v, ph->wstart_ns, ph->wend_ns, pt_replay_end_ns(rp), NULL, 255, 0, 0};
+	struct age_ctx c = {v, ph->wstart_ns, ph->wend_ns, pt_replay_end_ns(rp), NULL, 255, 0, 0,
+			    NULL, 255, 0};
 	(void)n;
 	c.pk = calloc(c.pk_mask + 1, sizeof(*c.pk));
 	if (!c.pk)
 		return PT_ENOMEM;
+	if (pt_replay_has_stacks(rp)) {
+		c.sk = calloc(c.sk_mask + 1, sizeof(*c.sk));
+		if (!c.sk) {
+			free(c.pk);
+			return PT_ENOMEM;
+		}
+	}
 	pt_replay_live_foreach(rp, on_live, &c);
-	if (!c.err)
+	if (!c.err) {
 		for (size_t i = 0; i <= c.pk_mask; i++)
 			if (c.pk[i].used)
 				add_pid(&v[c.pk[i].stat], &c.pk[i]);
+		for (size_t i = 0; c.sk && i <= c.sk_mask; i++)
+			if (c.sk[i].used)
+				add_stack(&v[c.sk[i].stat], &c.sk[i]);
+	}
 	free(c.pk);
+	free(c.sk);
 	return c.err;
 }
 

@@ -423,6 +423,8 @@ int pt_xmlw_event(struct pt_xmlw *w, const struct pt_event *ev)
 	if (rc < 0)
 		return rc;
 	int64_t abs_ns = w->start_ns + (int64_t)ev->ts_ns;
+	if (pt_event_is_aux(ev))
+		return 0; /* stacks and images are not written (docs/tracerpt-xml.md) */
 	if (ev->kind == PT_EV_MARKER) {
 		sys_begin(w, 0, abs_ns, ev->pid, ev->tid, ev->cpu);
 		sys_end(w, NULL);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A small ETL (.etl) writer for test fixtures and the scenario generator:
- * pool alloc/free events and marks as kernel records in per-CPU buffers,
+ * pool alloc/free events, marks, stacks and images as kernel records in per-CPU buffers,
  * 32- or 64-bit layout, plain or XPRESS-compressed, optional lost-event
  * flags. It writes what the "etl" reader reads (docs/etl.md); it is not a
  * replacement for Windows' own logger.
@@ -60,8 +60,10 @@ int pt_etlw_open(struct pt_etlw **out, FILE *fp, const struct pt_etlw_opts *opts
 		 const struct pt_tags *tags);
 
 /**
- * pt_etlw_event() - append one event (alloc, free, session alloc/free or
- * marker; snapshot events have no ETL form and are counted, not written).
+ * pt_etlw_event() - append one event (alloc, free, session alloc/free,
+ * marker, stack as a StackWalk record (EventTimeStamp from stack_ts_ns) or
+ * image as an image rundown (DCStart) record; snapshot events have no ETL
+ * form and are counted, not written).
  * Timestamps are kept at the clock's resolution (100 ns for the default QPC).
  * @return: 0 or a negative PT_E* code.
  */

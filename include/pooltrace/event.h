@@ -22,6 +22,8 @@ enum pt_event_kind {
 	PT_EV_SESSION_FREE,  /* session pool free (opcode 35) */
 	PT_EV_MARKER,        /* a user or tool mark; text in pt_event.marker */
 	PT_EV_SNAPSHOT,      /* one PoolMon-style counter row at a point in time */
+	PT_EV_STACK,         /* call stack of an earlier event (ETW StackWalk) */
+	PT_EV_IMAGE,         /* an image (driver, DLL) mapped at addr..addr+size in pid */
 	PT_EV_KIND_COUNT_
 };
 
@@ -67,8 +69,19 @@ struct pt_event {
 	uint32_t session_id;      /* PT_NONE32 when unknown */
 	/* PT_EV_SNAPSHOT only: cumulative counters; size holds outstanding bytes */
 	uint64_t snap_allocs, snap_frees;
-	const char *marker;       /* PT_EV_MARKER only: NUL-terminated text */
+	const char *marker;       /* PT_EV_MARKER: NUL-terminated text; PT_EV_IMAGE: file name */
+	/*
+	 * PT_EV_STACK only: the stack of the event of thread tid whose ts_ns is
+	 * stack_ts_ns (pid is the process the stack was taken in). frames[0] is
+	 * the innermost frame; borrowed like the strings.
+	 */
+	uint64_t stack_ts_ns;
+	const uint64_t *frames;
+	uint32_t nframes;
 };
+
+/* Frames a reader passes on at most; deeper stacks are cut (innermost frames kept). */
+#define PT_STACK_MAX_FRAMES 256u
 
 /* Clock the source timestamps came from. */
 enum pt_clock {
@@ -139,7 +152,7 @@ bool pt_pool_is_paged(enum pt_pool pool);
 
 /**
  * pt_event_kind_name() - "alloc", "free", "session-alloc", "session-free",
- * "marker" or "snapshot".
+ * "marker", "snapshot", "stack" or "image".
  */
 const char *pt_event_kind_name(enum pt_event_kind kind);
 
@@ -153,6 +166,15 @@ static inline bool pt_event_is_alloc(const struct pt_event *ev)
 static inline bool pt_event_is_free(const struct pt_event *ev)
 {
 	return ev->kind == PT_EV_FREE || ev->kind == PT_EV_SESSION_FREE;
+}
+
+/**
+ * pt_event_is_aux() - true for PT_EV_STACK and PT_EV_IMAGE: events that
+ * describe other events (where code ran) rather than pool activity.
+ */
+static inline bool pt_event_is_aux(const struct pt_event *ev)
+{
+	return ev->kind == PT_EV_STACK || ev->kind == PT_EV_IMAGE;
 }
 
 /** pt_event_init() - reset an event to "nothing known" (pid etc. PT_NONE32). */

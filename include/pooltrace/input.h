@@ -20,6 +20,9 @@ struct pt_input;
 /**
  * pt_input_open() - open a file ("-" for stdin) for reading. Gzip input
  * (magic 1f 8b) is decompressed transparently, concatenated members included.
+ * A gzip stream that is cut short ends the input where its data ends (see
+ * pt_input_cut_short()); damaged gzip data is an error (PT_EGZIP) naming
+ * the offset in the compressed file.
  * @out: receives the handle.
  * @err, @errsz: receive a one-line message on failure ("trace.xml: No such file").
  * @return: 0, PT_EOPEN or PT_ENOMEM.
@@ -110,6 +113,14 @@ bool pt_input_is_gzip(const struct pt_input *in);
 
 /** pt_input_name() - the path given at open ("<stdin>" for "-"); for a chain, the file being read. */
 const char *pt_input_name(const struct pt_input *in);
+
+/**
+ * pt_input_cut_short() - after the input ended: the message when a gzip stream
+ * was cut short ("FILE: compressed data cut short at offset N; read up to
+ * there", N the compressed size), NULL when every stream was whole. For a
+ * chain, the first file that was cut short.
+ */
+const char *pt_input_cut_short(const struct pt_input *in);
 
 /** pt_input_error() - the message of the last failure, "" if none. */
 const char *pt_input_error(const struct pt_input *in);

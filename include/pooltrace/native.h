@@ -35,7 +35,8 @@
  *
  * Records (inside a decompressed chunk), each starting with a type byte:
  *   PT_NATIVE_REC_TAG:   varint file tag id, varint length (1..PT_TAG_MAX_LEN), bytes
- *   PT_NATIVE_REC_EVENT + kind (pt_event_kind):
+ *   PT_NATIVE_REC_EVENT + kind (pt_event_kind; stack and image records, kinds 6
+ *   and 7, since minor version 1):
  *     varint presence bits (PT_NATIVE_F_*), zigzag varint timestamp delta
  *     (ns, against the previous event of the chunk; the first is absolute),
  *     then, in bit order, each field whose bit is set:
@@ -45,6 +46,10 @@
  *       PID varint  TID varint  CPU varint  SESSION varint
  *       SNAP_ALLOCS varint  SNAP_FREES varint
  *       MARKER varint length (<= PT_NATIVE_MAX_MARKER) then the text bytes
+ *       (an image's file name for image records)
+ *       STACK_TS zigzag varint stack_ts_ns - ts_ns (stack records)
+ *       FRAMES varint count (<= PT_STACK_MAX_FRAMES), then each frame as a
+ *       zigzag varint delta against the frame before it (the first against 0)
  *     A field whose bit is clear has its "not known" value (PT_NONE32,
  *     PT_TAG_NONE, 0, or no marker text).
  *   varints are LEB128 (7 bits a byte, low first, at most 10 bytes);
@@ -76,7 +81,7 @@ extern "C" {
 #define PT_NATIVE_MAGIC "\x89PTZ\r\n\x1a\n"
 #define PT_NATIVE_MAGIC_LEN 8
 #define PT_NATIVE_VERSION_MAJOR 1
-#define PT_NATIVE_VERSION_MINOR 0
+#define PT_NATIVE_VERSION_MINOR 1 /* 1: stack and image records (kinds 6, 7) */
 #define PT_NATIVE_FILE_HDR_FIXED 16          /* magic + versions + length */
 #define PT_NATIVE_MAX_FIELDS_LEN (1u << 20)  /* cap on a header/trailer field block */
 
@@ -109,7 +114,9 @@ enum pt_native_field {
 	PT_NATIVE_F_SNAP_ALLOCS = 1u << 10,
 	PT_NATIVE_F_SNAP_FREES = 1u << 11,
 	PT_NATIVE_F_MARKER = 1u << 12,
-	PT_NATIVE_F_ALL_ = (1u << 13) - 1
+	PT_NATIVE_F_STACK_TS = 1u << 13, /* minor version 1 */
+	PT_NATIVE_F_FRAMES = 1u << 14,   /* minor version 1 */
+	PT_NATIVE_F_ALL_ = (1u << 15) - 1
 };
 
 /* Field keys of the header and trailer blocks. "s" string, "u" u64, "i" i64. */
@@ -184,11 +191,11 @@ struct pt_native_writer;
 
 /**
  * pt_native_writer_new() - start a native trace on an open stream: writes
- * the file header at once.
+ * and flushes the file header at once.
  * @fp: borrowed; the caller closes it after pt_native_writer_finish().
  * @tags: the table the events' tag ids refer to (borrowed).
  * @info: header content; copied.
- * @return: 0, PT_ENOMEM or PT_EIO.
+ * @return: 0, PT_ENOMEM or PT_EIO (errno then tells why, e.g. ENOSPC).
  */
 int pt_native_writer_new(struct pt_native_writer **out, FILE *fp, const struct pt_tags *tags,
 			 const struct pt_native_info *info);
@@ -208,7 +215,9 @@ int pt_native_write_event(struct pt_native_writer *w, const struct pt_event *ev)
 int pt_native_writer_flush(struct pt_native_writer *w);
 
 /**
- * pt_native_writer_finish() - flush and write the trailer.
+ * pt_native_writer_finish() - flush, sync a regular file to disk, then write
+ * (and sync) the trailer; the trailer is left out when anything before it
+ * could not be written.
  * @info: updated header fields for the trailer; NULL repeats the header's.
  * @totals: may be NULL.
  * @return: 0 or PT_EIO. The writer can only be freed afterwards.
@@ -225,8 +234,22 @@ uint64_t pt_native_writer_events(const struct pt_native_writer *w);
 /** pt_native_writer_bytes() - bytes written to the stream so far. */
 uint64_t pt_native_writer_bytes(const struct pt_native_writer *w);
 
-/** pt_native_writer_chunks() - chunks written so far. */
+/**
+ * pt_native_writer_chunks() - chunks written so far. A chunk is counted once
+ * all its bytes were handed to the system (each chunk is flushed as a whole),
+ * so after a crash or a failed write the file holds at least these chunks.
+ */
 uint64_t pt_native_writer_chunks(const struct pt_native_writer *w);
+
+/** pt_native_writer_events_done() - events in the chunks counted by pt_native_writer_chunks(). */
+uint64_t pt_native_writer_events_done(const struct pt_native_writer *w);
+
+/**
+ * pt_native_writer_errno() - the errno of the write that failed (ENOSPC for a
+ * full disk), 0 while no write failed. After a failure the writer writes
+ * nothing more, the trailer included: the file reads back as cut short.
+ */
+int pt_native_writer_errno(const struct pt_native_writer *w);
 
 /**
  * pt_native_copy() - read every event of a reader and write them as a

@@ -51,7 +51,8 @@ struct pt_reader_ops {
 	int (*describe)(struct pt_reader *r, FILE *out, bool json);
 	/*
 	 * Optional (NULL: next() in a loop): fill up to max events, each
-	 * pt_event_init()ed by the reader, ending the batch after a marker.
+	 * pt_event_init()ed by the reader, ending the batch after a marker,
+	 * stack or image event (their text and frames are borrowed).
 	 * @return: events filled (> 0), 0 at end, or a negative PT_E*. An error
 	 * after some events were filled goes to r->pending_err and the events
 	 * are returned.
@@ -72,6 +73,10 @@ struct pt_reader {
 	uint64_t skipped_other;       /* well-formed events of no interest */
 	uint64_t warnings;            /* warnings issued */
 	int pending_err;              /* pt_reader_next_batch(): error held back for the next call */
+	bool cut_short;               /* the input ended early (a file or gzip stream cut
+				       * off): the events up to there were read */
+	bool stopped_;                /* ended (at a cut, or seen by a batch): next() returns 0 from now on */
+	char cut_short_msg[512];      /* the first warning that said so */
 	char errmsg[512];
 };
 
@@ -99,6 +104,9 @@ int pt_reader_open_input(struct pt_reader **out, struct pt_input *in, const char
 
 /**
  * pt_reader_next() - the next event in time order.
+ * When a gzip input was cut short, the reader ends there with a warning
+ * (r->cut_short set); an error of the format's parser after it reached the
+ * cut (a record cut in half) becomes part of that warning, not an error.
  * @return: 1 with *ev filled, 0 at end, negative PT_E* on error (message in
  *          pt_reader_errmsg()).
  */
@@ -106,9 +114,9 @@ int pt_reader_next(struct pt_reader *r, struct pt_event *ev);
 
 /**
  * pt_reader_next_batch() - up to max next events in time order, as max calls
- * of pt_reader_next() would give them. A batch ends after a marker event, so
- * the marker text (borrowed) stays valid until the next call. An error after
- * some events were read is returned by the next call.
+ * of pt_reader_next() would give them. A batch ends after a marker, stack or
+ * image event, so its borrowed text or frames stay valid until the next call.
+ * An error after some events were read is returned by the next call.
  * @return: number of events (> 0), 0 at end, negative PT_E* on error.
  */
 int pt_reader_next_batch(struct pt_reader *r, struct pt_event *evs, size_t max);
@@ -143,6 +151,14 @@ int pt_reader_error(struct pt_reader *r, int code, uint64_t line, const char *fm
 /** pt_reader_error_at() - as pt_reader_error() with a byte offset instead of a line. */
 int pt_reader_error_at(struct pt_reader *r, int code, uint64_t offset, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/**
+ * pt_reader_warn_cut() - the input ends early (a file cut off mid-record):
+ * a warning as pt_reader_warn(r, 0, ...) that also sets r->cut_short and
+ * keeps the first such text in r->cut_short_msg ("file: ...").
+ */
+void pt_reader_warn_cut(struct pt_reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /**
  * pt_reader_warn() - a warning "file:line: warning: ..." on stderr (unless

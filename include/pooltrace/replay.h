@@ -102,6 +102,7 @@ struct pt_live_alloc {
 	uint64_t ts_ns;
 	uint32_t stat;    /* index into pt_replay_stats() */
 	uint32_t pid, tid;
+	uint32_t stack;   /* stack id (pt_replay_stack()); PT_NONE32 when not known */
 };
 
 /* Whole-trace accounting. */
@@ -114,6 +115,14 @@ struct pt_replay_totals {
 	uint64_t live;             /* live allocations now */
 	uint64_t live_dropped;     /* allocations not tracked because max_live was hit */
 	uint64_t first_ns, last_ns;
+	/* stacks and images (not in events; they describe other events) */
+	uint64_t stacks;           /* stack events seen */
+	uint64_t stacks_joined;    /* joined to a live allocation */
+	uint64_t stacks_free;      /* belonged to a free (not used) */
+	uint64_t stacks_not_live;  /* belonged to an allocation no longer live, or not tracked */
+	uint64_t stacks_unmatched; /* no recent pool event of that thread at that time */
+	uint64_t stacks_dropped;   /* the stack table was full */
+	uint64_t images;           /* image events seen */
 };
 
 /**
@@ -212,6 +221,36 @@ uint64_t pt_replay_bucket_events(const struct pt_replay *rp, uint32_t b);
  */
 int pt_replay_live_foreach(const struct pt_replay *rp,
 			   int (*fn)(void *ctx, const struct pt_live_alloc *a), void *ctx);
+
+/**
+ * pt_replay_has_stacks() - true when at least one stack was joined to an
+ * allocation. Stacks (PT_EV_STACK) are joined to the pool event of the same
+ * thread whose timestamp is the stack's stack_ts_ns, among the last 512
+ * pool events; only stacks of allocations still live are kept, each
+ * allocation's stack is forgotten when it is freed.
+ */
+bool pt_replay_has_stacks(const struct pt_replay *rp);
+
+/** pt_replay_nstacks() - distinct stacks kept (ids are 0 .. n-1). */
+size_t pt_replay_nstacks(const struct pt_replay *rp);
+
+/**
+ * pt_replay_stack() - frames of stack id, innermost first.
+ * @pid: receives the process it was taken in, PT_NONE32 for stacks of
+ * kernel addresses only (shared by all processes); may be NULL.
+ * @return: the frames (valid until the replay is freed), NULL for a bad id.
+ */
+const uint64_t *pt_replay_stack(const struct pt_replay *rp, uint32_t id, uint32_t *nframes,
+				uint32_t *pid);
+
+/**
+ * pt_replay_frame_name() - a frame as "module+0xOFFSET" using the image
+ * events of the trace (images of pid, then kernel images), or "0xADDRESS"
+ * when no image covers it.
+ * @return: true when an image covered the address.
+ */
+bool pt_replay_frame_name(const struct pt_replay *rp, uint64_t addr, uint32_t pid, char *buf,
+			  size_t bufsz);
 
 /** pt_phase_source_name() - "none", "option", "marker", "auto", "default". */
 const char *pt_phase_source_name(enum pt_phase_source s);

@@ -63,6 +63,8 @@ struct pt_report {
 	const size_t *rows;       /* stat indices to show, filtered and sorted */
 	size_t nrows;
 	uint64_t reader_skipped_bad, reader_skipped_other, reader_warnings;
+	const char *incomplete;   /* why the trace is incomplete (its file or gzip stream was cut
+				   * short), NULL when it was read to its end */
 	const struct pt_tagmap *tagmap; /* tag -> driver names; may be NULL */
 };
 
@@ -141,6 +143,28 @@ uint64_t pt_report_bucket_end_ns(const struct pt_replay *rp, uint32_t b);
 
 /** pt_report_verdict_counts() - pt_report_summary() as n[PT_VERDICT_*] (hidden and suppressed tags left out). */
 void pt_report_verdict_counts(const struct pt_report *rep, size_t n[3]);
+
+/**
+ * pt_report_stack_frames() - number of frames of a stack id (0 for an unknown id).
+ */
+uint32_t pt_report_stack_frames(const struct pt_report *rep, uint32_t stack);
+
+/**
+ * pt_report_frame() - frame i (0 = innermost) of a stack as "module+0xOFFSET",
+ * or "0xADDRESS" where no image event of the trace covers it, into buf.
+ * @return: buf.
+ */
+char *pt_report_frame(const struct pt_report *rep, uint32_t stack, uint32_t i, char *buf,
+		      size_t bufsz);
+
+/**
+ * pt_report_stack_text() - up to max_frames frames of a stack joined with
+ * " <- " (innermost first), with " <- ..." when cut, into buf (plain text,
+ * escape it for the output format).
+ * @return: buf.
+ */
+char *pt_report_stack_text(const struct pt_report *rep, uint32_t stack, uint32_t max_frames,
+			   char *buf, size_t bufsz);
 
 /** pt_format_time() - "12.345 s" style time since trace start into buf. @return buf. */
 char *pt_format_time(uint64_t ns, char *buf, size_t bufsz);

@@ -54,6 +54,7 @@ struct pt_trend {
 #define PT_AGE_BINS 8
 #define PT_OLDEST_MAX 5
 #define PT_TOP_PIDS 5
+#define PT_TOP_STACKS 5
 
 /* Live allocations at trace end, by when they were made (WPA's AIFO and friends). */
 struct pt_age {
@@ -74,6 +75,13 @@ struct pt_pid_bytes {
 	uint64_t bytes;
 };
 
+/* Live bytes allocated from one call stack (pt_replay_stack()). */
+struct pt_stack_bytes {
+	uint32_t stack;
+	uint64_t live;
+	uint64_t bytes;
+};
+
 /* The verdict on one entry of pt_replay_stats(), with its numbers. */
 struct pt_tag_verdict {
 	size_t stat;                  /* index into pt_replay_stats() */
@@ -90,6 +98,11 @@ struct pt_tag_verdict {
 	struct pt_age age;            /* empty for snapshot-only traces */
 	struct pt_pid_bytes pids[PT_TOP_PIDS]; /* processes holding the most live bytes */
 	uint32_t npids;
+	/* live bytes by allocation stack, when the trace has stacks (pt_replay_has_stacks()) */
+	struct pt_stack_bytes stacks[PT_TOP_STACKS]; /* most live bytes first */
+	uint32_t nstacks;
+	uint32_t stacks_distinct;     /* distinct stacks holding live bytes of this entry */
+	uint64_t live_nostack, bytes_nostack; /* live allocations whose stack is not known */
 	bool lost_events_matter;      /* lost events could explain what is outstanding */
 	bool hidden;                  /* left out by --tags / --exclude: not shown, not counted */
 	bool suppressed;              /* matched a suppression: shown, but not counted as a failure */

@@ -192,11 +192,23 @@ static void test_input_gzip(void **state)
 	assert_memory_equal(buf + n, plain, n);
 	pt_input_free(in);
 
-	/* truncated gzip: a clear error, not a silent short read */
+	/* truncated gzip: everything that inflates is read, then the end is reported, not silent */
 	assert_int_equal(pt_input_open_memory(&in, gz, glen / 2, "cut.gz"), 0);
+	assert_null(pt_input_cut_short(in));
 	r = pt_input_read_full(in, buf, n);
-	assert_true(r < 0);
-	assert_non_null(strstr(pt_input_error(in), "cut.gz"));
+	assert_true(r > 0 && (size_t)r < n);
+	assert_memory_equal(buf, plain, (size_t)r);
+	const char *cut = pt_input_cut_short(in);
+	assert_non_null(cut);
+	char want[96];
+	snprintf(want, sizeof(want), "cut.gz: compressed data cut short at offset %zu;", glen / 2);
+	assert_non_null(strstr(cut, want));
+	assert_string_equal(pt_input_error(in), "");
+	pt_input_free(in);
+	/* a whole stream is not cut short */
+	assert_int_equal(pt_input_open_memory(&in, gz, glen, "whole.gz"), 0);
+	assert_int_equal(pt_input_read_full(in, buf, n + 1), (ssize_t)n);
+	assert_null(pt_input_cut_short(in));
 	pt_input_free(in);
 
 	/* corrupt gzip */
@@ -205,7 +217,8 @@ static void test_input_gzip(void **state)
 	memset(bad + 20, 0xAA, 40);
 	assert_int_equal(pt_input_open_memory(&in, bad, glen, "bad.gz"), 0);
 	r = pt_input_read_full(in, buf, n);
-	assert_true(r < 0);
+	assert_int_equal(r, PT_EGZIP);
+	assert_non_null(strstr(pt_input_error(in), "bad.gz: corrupt gzip data at offset "));
 	pt_input_free(in);
 
 	free(bad);

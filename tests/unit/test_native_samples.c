@@ -57,6 +57,11 @@ static void same_event(const struct pt_tags *ta, const struct pt_event *a,
 	assert_int_equal(a->session_id, b->session_id);
 	assert_int_equal(a->snap_allocs, b->snap_allocs);
 	assert_int_equal(a->snap_frees, b->snap_frees);
+	assert_int_equal(a->stack_ts_ns, b->stack_ts_ns);
+	uint32_t na = a->frames ? a->nframes : 0, nb = b->frames ? b->nframes : 0;
+	assert_int_equal(na, nb);
+	if (na)
+		assert_memory_equal(a->frames, b->frames, na * sizeof(*a->frames));
 	if (a->tag == PT_TAG_NONE) {
 		assert_int_equal(b->tag, PT_TAG_NONE);
 	} else {

@@ -12,6 +12,11 @@
  * work budget allows (PT_TRUNCATION_BUDGET_MB decompressed megabytes read per
  * file and mode, default 96; at most 2000 spaced and 256 final lengths).
  * PT_TRUNCATION_CASE_SECONDS sets the per-case time limit (default 20).
+ *
+ * Gzip samples: every prefix of 2 bytes or more (the magic) is a stream cut
+ * short, so a prefix that reads must carry the cut-short warning
+ * (r->cut_short), and one that fails (past the first 4 KiB, where the format
+ * is known) must say it was cut short.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -45,6 +50,7 @@ struct sample {
 	uint64_t events;        /* events of the whole file (keep_going off) */
 	uint64_t events_kg;     /* with keep_going */
 	uint64_t decompressed;  /* bytes the reader consumed from the whole file */
+	bool gzip;
 };
 
 /* Outcome counts of one file. */
@@ -102,7 +108,7 @@ static uint8_t *slurp(const char *path, size_t *len)
  */
 static int read_prefix(const struct sample *s, size_t len, const char *format, bool keep_going,
 		       bool read_all, uint64_t *events, uint64_t *warnings, uint64_t *consumed,
-		       char *msg, size_t msgsz)
+		       bool *cut_short, char *msg, size_t msgsz)
 {
 	/* an exact-size copy, so that reads past the cut are caught by the sanitizers */
 	uint8_t *copy = malloc(len ? len : 1);
@@ -134,6 +140,8 @@ static int read_prefix(const struct sample *s, size_t len, const char *format, b
 	while ((rc = pt_reader_next(r, &ev)) > 0)
 		(*events)++;
 	*warnings = r->warnings;
+	if (cut_short)
+		*cut_short = r->cut_short;
 	if (consumed)
 		*consumed = pt_input_offset(r->in);
 	if (rc < 0) {
@@ -159,18 +167,24 @@ static void run_case(const struct sample *s, size_t len, bool keep_going, struct
 		 s->rel, s->format, len, s->size, keep_going ? "on" : "off");
 	alarm(case_seconds);
 	char msg[600] = "";
-	int ok = read_prefix(s, len, s->format, keep_going, true, &events, &warnings, NULL, msg,
-			     sizeof(msg));
+	bool cut = false;
+	int ok = read_prefix(s, len, s->format, keep_going, true, &events, &warnings, NULL, &cut,
+			     msg, sizeof(msg));
 	/* the detection path on the same bytes: open only */
 	if (!keep_going) {
 		uint64_t e2, w2;
-		read_prefix(s, len, NULL, false, false, &e2, &w2, NULL, NULL, 0);
+		read_prefix(s, len, NULL, false, false, &e2, &w2, NULL, NULL, NULL, 0);
 	}
 	alarm(0);
 	uint64_t most = keep_going ? s->events_kg : s->events;
 	if (events > most)
 		fail_msg("%s: %llu events, more than the whole file's %llu", current_case,
 			 (unsigned long long)events, (unsigned long long)most);
+	/* every proper prefix of a gzip file is a stream cut short: read with that warning */
+	if (ok && s->gzip && len >= 2 && (!cut || !warnings))
+		fail_msg("%s: a gzip stream cut short read without a cut-short warning", current_case);
+	if (!ok && s->gzip && len >= 4096 && strstr(msg, "cut short") == NULL)
+		fail_msg("%s: failed without naming the cut: %s", current_case, msg);
 	t->cases++;
 	if (!ok) {
 		if (t->failed++ < 1)
@@ -244,9 +258,11 @@ static void check_sample(struct sample *s, uint64_t budget)
 	pt_tags_free(tags);
 	/* events are counted up to an error too: no prefix may give more */
 	uint64_t consumed = 0;
-	read_prefix(s, s->size, s->format, false, true, &s->events, &warnings, &consumed, NULL, 0);
+	read_prefix(s, s->size, s->format, false, true, &s->events, &warnings, &consumed, NULL,
+		    NULL, 0);
 	s->decompressed = consumed;
-	read_prefix(s, s->size, s->format, true, true, &s->events_kg, &warnings, NULL, NULL, 0);
+	read_prefix(s, s->size, s->format, true, true, &s->events_kg, &warnings, NULL, NULL, NULL, 0);
+	s->gzip = s->size >= 2 && s->data[0] == 0x1f && s->data[1] == 0x8b;
 	alarm(0);
 	if (s->events_kg < s->events)
 		s->events_kg = s->events;

@@ -68,6 +68,15 @@
 #define PT_ETL_HOOK_POOL_FREE 0x0E22
 #define PT_ETL_HOOK_POOL_SESSION_FREE 0x0E23
 #define PT_ETL_HOOK_MARK 0x0F22       /* PERFINFO_LOG_TYPE_MARK */
+/* EVENT_TRACE_GROUP_IMAGE 0x1400 and EVENT_TRACE_GROUP_STACKWALK 0x1800 (phnt ntwmi.h). */
+#define PT_ETL_GROUP_IMAGE 0x14
+#define PT_ETL_GROUP_STACKWALK 0x18
+#define PT_ETL_HOOK_STACKWALK 0x1820       /* PERFINFO_LOG_TYPE_STACKWALK */
+#define PT_ETL_OP_IMAGE_UNLOAD 0x02        /* EVENT_TRACE_TYPE_END */
+#define PT_ETL_OP_IMAGE_DC_START 0x03      /* rundown at trace start */
+#define PT_ETL_OP_IMAGE_DC_END 0x04        /* rundown at trace end */
+#define PT_ETL_OP_IMAGE_LOAD 0x0A          /* Image Load */
+#define PT_ETL_OP_STACKWALK 0x20           /* StackWalk "Stack" */
 #define PT_ETL_HOOK_ASYNCMARK 0x0F24  /* PERFINFO_LOG_TYPE_ASYNCMARK */
 
 /* PERF_POOL = 0x20000040: bit 0x40 of GroupMask[1]. */
@@ -90,6 +99,9 @@
 
 /* The kernel pool provider {0268a8b6-74fd-4302-9dd0-6e8f1795c0cf}, as stored (GUID layout). */
 extern const uint8_t pt__etl_pool_guid[16];
+/* StackWalk {def2fe46-7bd6-4b80-bd94-f57fe20d0ce3} and ImageLoad {2cb15d1d-5fc1-11d2-abe1-00a0c911f518}. */
+extern const uint8_t pt__etl_stackwalk_guid[16];
+extern const uint8_t pt__etl_image_guid[16];
 
 static inline uint16_t pt__le16(const uint8_t *p)
 {
@@ -235,6 +247,10 @@ struct pt_etl_stats {
 	uint64_t pool_by_opcode[16];  /* hook 0x0E20 + i */
 	uint64_t pool_events_bad;     /* pool records with a too-short payload */
 	uint64_t marks;
+	uint64_t stacks;              /* StackWalk records passed on */
+	uint64_t images;              /* image load / rundown records passed on */
+	uint64_t images_unloaded;     /* image unload records (counted only) */
+	uint64_t aux_bad;             /* stack or image records with a too-short payload */
 	uint32_t compression_format;  /* State & 0xFFFF of the first buffer */
 	uint32_t logfile_mode;
 	uint32_t buffer_size;         /* logfile header BufferSize */

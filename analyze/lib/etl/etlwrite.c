@@ -351,6 +351,68 @@ static uint32_t windows_pool_type(const struct pt_event *ev)
 	return t;
 }
 
+/*
+ * A StackWalk record (hook 0x1820: EventTimeStamp, StackProcess, StackThread,
+ * frames) or an image rundown record (hook 0x1403, DCStart: ImageBase,
+ * ImageSize, ProcessId, ImageCheckSum, TimeDateStamp, Reserved0, DefaultBase,
+ * Reserved1..4, FileName). Frames and names are cut to fit one buffer.
+ */
+static int aux_record(struct pt_etlw *w, const struct pt_event *ev, uint32_t cpu, uint64_t ts)
+{
+	size_t hdr = w->o.header == PT_ETLW_SYSTEM ? 0x20 : w->o.header == PT_ETLW_COMPACT ? 0x18 : 0x10;
+	size_t room = w->bsize - PT_ETL_BUFHDR - hdr;
+	if (room > 0xFFF0 - hdr)
+		room = 0xFFF0 - hdr; /* record sizes are 16-bit */
+	size_t ps = w->psize;
+	if (ev->kind == PT_EV_STACK) {
+		size_t n = ev->frames ? ev->nframes : 0;
+		if (n > (room - 16) / ps)
+			n = (room - 16) / ps;
+		size_t plen = 16 + n * ps;
+		uint8_t *p = reserve(w, cpu, hdr + plen);
+		if (!p)
+			return PT_EIO;
+		size_t h = kernel_header(w, p, PT_ETL_HOOK_STACKWALK, plen, ts, ev->tid, ev->pid, false);
+		uint8_t *d = p + h;
+		put64(d, ns_to_ticks(w, ev->stack_ts_ns));
+		put32(d + 8, ev->pid);
+		put32(d + 12, ev->tid);
+		for (size_t i = 0; i < n; i++) {
+			if (ps == 8)
+				put64(d + 16 + 8 * i, ev->frames[i]);
+			else
+				put32(d + 16 + 4 * i, (uint32_t)ev->frames[i]);
+		}
+		return 0;
+	}
+	const char *name = ev->marker ? ev->marker : "";
+	size_t fixed = 3 * ps + 32;
+	size_t nlen = strlen(name);
+	if (nlen > (room - fixed) / 2 - 1)
+		nlen = (room - fixed) / 2 - 1;
+	size_t plen = fixed + 2 * (nlen + 1);
+	uint8_t *p = reserve(w, cpu, hdr + plen);
+	if (!p)
+		return PT_EIO;
+	size_t h = kernel_header(w, p, (PT_ETL_GROUP_IMAGE << 8) | PT_ETL_OP_IMAGE_DC_START, plen, ts,
+				 ev->tid, ev->pid, false);
+	uint8_t *d = p + h;
+	if (ps == 8) {
+		put64(d, ev->addr);
+		put64(d + 8, ev->size);
+		put64(d + 24 + 8, ev->addr); /* DefaultBase */
+	} else {
+		put32(d, (uint32_t)ev->addr);
+		put32(d + 4, (uint32_t)ev->size);
+		put32(d + 12 + 12, (uint32_t)ev->addr);
+	}
+	put32(d + 2 * ps, ev->pid);
+	for (size_t i = 0; i < nlen; i++)
+		put16(d + fixed + 2 * i, (uint8_t)name[i]);
+	put16(d + fixed + 2 * nlen, 0);
+	return 0;
+}
+
 int pt_etlw_event(struct pt_etlw *w, const struct pt_event *ev)
 {
 	if (w->failed)
@@ -373,6 +435,8 @@ int pt_etlw_event(struct pt_etlw *w, const struct pt_event *ev)
 		p[h + n] = '\0';
 		return 0;
 	}
+	if (ev->kind == PT_EV_STACK || ev->kind == PT_EV_IMAGE)
+		return aux_record(w, ev, cpu, ts);
 	uint16_t hook;
 	switch (ev->kind) {
 	case PT_EV_ALLOC:

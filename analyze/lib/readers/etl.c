@@ -36,6 +36,10 @@
 #define TAG_CACHE_BITS 8
 #define POOL_TAB 1024u          /* POOL_TYPE values mapped by table */
 #define SCAN_MAX 16u           /* streams merged by linear scan; more use the heap */
+#define MAX_IMAGE_NAME 512u
+/* stream ev_op values besides the pool opcodes 0x20..0x23 (0 is a mark) */
+#define EV_OP_STACK 0xF0
+#define EV_OP_IMAGE 0xF1
 
 /* One buffer as read from the file (header included, possibly compressed). */
 struct ebuf {
@@ -63,10 +67,10 @@ struct stream {
 	/* the next event, decoded into the caller's pt_event when it is returned */
 	uint64_t ev_ts;     /* ns */
 	const uint8_t *ev_p;/* payload (pool) or text (mark) */
-	size_t ev_len;      /* mark text length */
+	size_t ev_len;      /* mark text length; stack and image payload length */
 	uint64_t ev_off;    /* for messages */
 	uint32_t ev_pid, ev_tid;
-	uint8_t ev_op;      /* pool opcode 0x20..0x23, 0 for a mark */
+	uint8_t ev_op;      /* pool opcode 0x20..0x23, 0 for a mark, EV_OP_STACK/EV_OP_IMAGE */
 	uint8_t ev_ps;      /* payload pointer size */
 };
 
@@ -121,6 +125,8 @@ struct etl {
 	pt_tag_id tc_id[1u << TAG_CACHE_BITS];
 	char mark[MAX_MARK];
 	struct pt_event blank;      /* pt_event_init()ed once: copied into every batch slot */
+	uint64_t frames[PT_STACK_MAX_FRAMES];
+	char image_name[MAX_IMAGE_NAME];
 };
 
 static struct ebuf *buf_get(struct etl *e, uint32_t size)
@@ -671,6 +677,72 @@ static int pool_event(struct pt_reader *r, struct etl *e, struct stream *s,
 	return 1;
 }
 
+/*
+ * Check a StackWalk or image record and note it as the stream's next event.
+ * @return 1 event, 0 skipped.
+ */
+static int aux_event(struct etl *e, struct stream *s, const struct rec *rc, uint8_t op)
+{
+	size_t len = rc->size - rc->hdr;
+	size_t ps = rc->ptr64 ? 8 : 4;
+	/* stack: EventTimeStamp, StackProcess, StackThread; image: base, size, pid ... FileName */
+	size_t need = op == EV_OP_STACK ? 16 : 3 * ps + 32;
+	if (len < need) {
+		e->st.aux_bad++;
+		return 0;
+	}
+	if (op == EV_OP_STACK)
+		e->st.stacks++;
+	else
+		e->st.images++;
+	s->ev_p = rc->p + rc->hdr;
+	s->ev_len = len;
+	s->ev_op = op;
+	s->ev_ps = (uint8_t)ps;
+	s->ev_ts = pt__etl_clock_ns(&e->clk, rc->ts);
+	if (s->ev_ts == UINT64_MAX)
+		s->ev_ts--;
+	s->ev_pid = rc->pid;
+	s->ev_tid = rc->tid;
+	s->ev_off = rec_off(s, rc->p);
+	return 1;
+}
+
+/* Decode a stack or image record noted by aux_event() into ev. */
+static void decode_aux(struct etl *e, const struct stream *s, struct pt_event *ev)
+{
+	const uint8_t *p = s->ev_p;
+	size_t ps = s->ev_ps;
+	if (s->ev_op == EV_OP_STACK) {
+		ev->kind = PT_EV_STACK;
+		ev->stack_ts_ns = pt__etl_clock_ns(&e->clk, pt__le64(p));
+		if (ev->stack_ts_ns == UINT64_MAX)
+			ev->stack_ts_ns--; /* as pool events' timestamps are */
+		ev->pid = pt__le32(p + 8);
+		ev->tid = pt__le32(p + 12);
+		size_t n = (s->ev_len - 16) / ps;
+		if (n > PT_STACK_MAX_FRAMES)
+			n = PT_STACK_MAX_FRAMES;
+		for (size_t i = 0; i < n; i++)
+			e->frames[i] = ps == 8 ? pt__le64(p + 16 + 8 * i) : pt__le32(p + 16 + 4 * i);
+		ev->frames = e->frames;
+		ev->nframes = (uint32_t)n;
+		return;
+	}
+	ev->kind = PT_EV_IMAGE;
+	if (ps == 8) {
+		ev->addr = pt__le64(p);
+		ev->size = pt__le64(p + 8);
+	} else {
+		ev->addr = pt__le32(p);
+		ev->size = pt__le32(p + 4);
+	}
+	ev->pid = pt__le32(p + 2 * ps);
+	size_t name_at = 3 * ps + 32;
+	utf16_to_utf8(p + name_at, (s->ev_len - name_at) / 2, e->image_name, sizeof(e->image_name));
+	ev->marker = e->image_name;
+}
+
 /* Fill ev (already pt_event_init()ed) from the stream's next event. */
 static int decode_event(struct pt_reader *r, struct etl *e, const struct stream *s,
 			struct pt_event *ev)
@@ -679,6 +751,10 @@ static int decode_event(struct pt_reader *r, struct etl *e, const struct stream 
 	ev->pid = s->ev_pid;
 	ev->tid = s->ev_tid;
 	ev->cpu = s->cpu;
+	if (s->ev_op >= EV_OP_STACK) {
+		decode_aux(e, s, ev);
+		return 0;
+	}
 	if (s->ev_op == 0) {
 		size_t n = s->ev_len < MAX_MARK - 1 ? s->ev_len : MAX_MARK - 1;
 		memcpy(e->mark, s->ev_p, n);
@@ -773,6 +849,17 @@ static int walk(struct pt_reader *r, struct etl *e, struct stream *s)
 					if (pr != 0)
 						return pr;
 				}
+			} else if (rc.hook == PT_ETL_HOOK_STACKWALK) {
+				if (aux_event(e, s, &rc, EV_OP_STACK))
+					return 1;
+			} else if (group == PT_ETL_GROUP_IMAGE) {
+				unsigned op = rc.hook & 0xFF;
+				if (op == PT_ETL_OP_IMAGE_UNLOAD)
+					st->images_unloaded++;
+				else if ((op == PT_ETL_OP_IMAGE_LOAD || op == PT_ETL_OP_IMAGE_DC_START ||
+					  op == PT_ETL_OP_IMAGE_DC_END) &&
+					 aux_event(e, s, &rc, EV_OP_IMAGE))
+					return 1;
 			} else if (rc.hook == PT_ETL_HOOK_MARK || rc.hook == PT_ETL_HOOK_ASYNCMARK) {
 				const uint8_t *p = rc.p + rc.hdr;
 				size_t len = rc.size - rc.hdr;
@@ -810,6 +897,20 @@ static int walk(struct pt_reader *r, struct etl *e, struct stream *s)
 					if (pr != 0)
 						return pr;
 				}
+			} else if ((rc.kind == PT_ETL_REC_FULL32 || rc.kind == PT_ETL_REC_FULL64) &&
+				   rc.opcode == PT_ETL_OP_STACKWALK &&
+				   !memcmp(rc.guid, pt__etl_stackwalk_guid, 16)) {
+				if (aux_event(e, s, &rc, EV_OP_STACK))
+					return 1;
+			} else if ((rc.kind == PT_ETL_REC_FULL32 || rc.kind == PT_ETL_REC_FULL64) &&
+				   !memcmp(rc.guid, pt__etl_image_guid, 16)) {
+				if (rc.opcode == PT_ETL_OP_IMAGE_UNLOAD)
+					st->images_unloaded++;
+				else if ((rc.opcode == PT_ETL_OP_IMAGE_LOAD ||
+					  rc.opcode == PT_ETL_OP_IMAGE_DC_START ||
+					  rc.opcode == PT_ETL_OP_IMAGE_DC_END) &&
+					 aux_event(e, s, &rc, EV_OP_IMAGE))
+					return 1;
 			}
 		}
 	}
@@ -935,7 +1036,7 @@ static int read_buffer(struct pt_reader *r, struct etl *e, struct ebuf **out)
 		return 0;
 	if ((size_t)got < sizeof(h)) {
 		e->st.buffers_bad++;
-		pt_reader_warn(r, 0, "offset %" PRIu64 ": file ends inside a buffer header "
+		pt_reader_warn_cut(r, "offset %" PRIu64 ": file ends inside a buffer header "
 			       "(%zd of 72 bytes)", off, got);
 		e->in_off += (uint64_t)got;
 		return 0;
@@ -973,7 +1074,7 @@ static int read_buffer(struct pt_reader *r, struct etl *e, struct ebuf **out)
 	st->bytes_in += b->len;
 	if (b->len < bsize) {
 		st->buffers_bad++;
-		pt_reader_warn(r, 0, "offset %" PRIu64 ": file ends inside a buffer (%u of %u "
+		pt_reader_warn_cut(r, "offset %" PRIu64 ": file ends inside a buffer (%u of %u "
 			       "bytes)", off, b->len, bsize);
 		e->eof = true;
 	}
@@ -1231,8 +1332,12 @@ static int etl_next_batch(struct pt_reader *r, struct pt_event *evs, size_t max)
 		}
 		if (rc == 0)
 			break;
-		if (evs[n++].kind == PT_EV_MARKER)
+		/* marker text, image names and stack frames are borrowed: the batch ends there */
+		if (evs[n].kind == PT_EV_MARKER || pt_event_is_aux(&evs[n])) {
+			n++;
 			break;
+		}
+		n++;
 	}
 	return (int)n;
 }
@@ -1309,6 +1414,10 @@ static int describe_text(const struct etl *e, FILE *out)
 	if (st->pool_events_bad)
 		fprintf(out, "    bad payloads: %" PRIu64 "\n", st->pool_events_bad);
 	fprintf(out, "  marks: %" PRIu64 "\n", st->marks);
+	fprintf(out, "  stacks: %" PRIu64 ", images: %" PRIu64 " (unloads %" PRIu64 ")\n",
+		st->stacks, st->images, st->images_unloaded);
+	if (st->aux_bad)
+		fprintf(out, "    bad stack/image payloads: %" PRIu64 "\n", st->aux_bad);
 	if (st->have_masks) {
 		fprintf(out, "  group masks:");
 		for (int i = 0; i < 8; i++)
@@ -1375,6 +1484,8 @@ static int describe_json(const struct etl *e, FILE *out)
 	}
 	fprintf(out, "}, \"pool_events_bad\": %" PRIu64 ", \"marks\": %" PRIu64, st->pool_events_bad,
 		st->marks);
+	fprintf(out, ", \"stacks\": %" PRIu64 ", \"images\": %" PRIu64 ", \"images_unloaded\": %" PRIu64
+		", \"aux_bad\": %" PRIu64, st->stacks, st->images, st->images_unloaded, st->aux_bad);
 	if (st->have_masks) {
 		fprintf(out, ", \"group_masks\": [");
 		for (int i = 0; i < 8; i++)

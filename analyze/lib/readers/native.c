@@ -29,6 +29,7 @@ struct native {
 	bool saw_trailer;
 	uint64_t chunks;
 	char marker[PT_NATIVE_MAX_MARKER + 1];
+	uint64_t frames[PT_STACK_MAX_FRAMES];
 };
 
 static int probe(const uint8_t *head, size_t len)
@@ -229,7 +230,7 @@ static int read_trailer(struct pt_reader *r, uint64_t off)
 	if (got < 0)
 		return (int)got;
 	if ((size_t)got < sizeof(hdr)) {
-		pt_reader_warn(r, 0, "offset %llu: file ends inside the trailer; totals and lost-event "
+		pt_reader_warn_cut(r, "offset %llu: file ends inside the trailer; totals and lost-event "
 			       "counts are missing", (unsigned long long)off);
 		return 0;
 	}
@@ -247,7 +248,7 @@ static int read_trailer(struct pt_reader *r, uint64_t off)
 		goto out;
 	}
 	if ((size_t)got < (size_t)flen + 4) {
-		pt_reader_warn(r, 0, "offset %llu: file ends inside the trailer; totals and lost-event "
+		pt_reader_warn_cut(r, "offset %llu: file ends inside the trailer; totals and lost-event "
 			       "counts are missing", (unsigned long long)off);
 		goto out;
 	}
@@ -284,7 +285,7 @@ static int load_chunk(struct pt_reader *r)
 		if (!p)
 			return PT_EIO;
 		if (got == 0) {
-			pt_reader_warn(r, 0, "offset %llu: file ends without a trailer (capture cut short?); "
+			pt_reader_warn_cut(r, "offset %llu: file ends without a trailer (capture cut short?); "
 				       "events up to the last whole chunk were read",
 				       (unsigned long long)off);
 			return 0;
@@ -295,7 +296,7 @@ static int load_chunk(struct pt_reader *r)
 		}
 		if (got < 4 || memcmp(p, PT_NATIVE_CHUNK_MAGIC, 4)) {
 			if (got < 4 || got < PT_NATIVE_CHUNK_HDR_SIZE) {
-				pt_reader_warn(r, 0, "offset %llu: file ends inside a chunk header (cut short?); "
+				pt_reader_warn_cut(r, "offset %llu: file ends inside a chunk header (cut short?); "
 					       "events up to the last whole chunk were read",
 					       (unsigned long long)off);
 				return 0;
@@ -312,7 +313,7 @@ static int load_chunk(struct pt_reader *r)
 			continue;
 		}
 		if (got < PT_NATIVE_CHUNK_HDR_SIZE) {
-			pt_reader_warn(r, 0, "offset %llu: file ends inside a chunk header (cut short?); "
+			pt_reader_warn_cut(r, "offset %llu: file ends inside a chunk header (cut short?); "
 				       "events up to the last whole chunk were read",
 				       (unsigned long long)off);
 			return 0;
@@ -363,7 +364,7 @@ static int load_chunk(struct pt_reader *r)
 		if (n < 0)
 			return (int)n;
 		if ((size_t)n < clen) {
-			pt_reader_warn(r, 0, "offset %llu: file ends inside a chunk (cut short?); "
+			pt_reader_warn_cut(r, "offset %llu: file ends inside a chunk (cut short?); "
 				       "events up to the last whole chunk were read",
 				       (unsigned long long)off);
 			return 0;
@@ -501,6 +502,23 @@ static int decode_event(struct pt_reader *r, unsigned kind, const uint8_t **pp,
 		s->marker[v] = '\0';
 		p += v;
 		ev->marker = s->marker;
+	}
+	if (bits & PT_NATIVE_F_STACK_TS) {
+		GETV(v);
+		ev->stack_ts_ns = ev->ts_ns + (uint64_t)pt__unzigzag(v);
+	}
+	if (bits & PT_NATIVE_F_FRAMES) {
+		uint64_t n, prev = 0;
+		GETV(n);
+		if (n > PT_STACK_MAX_FRAMES)
+			return bad_record(r, "too many stack frames");
+		for (uint64_t i = 0; i < n; i++) {
+			GETV(v);
+			prev += (uint64_t)pt__unzigzag(v);
+			s->frames[i] = prev;
+		}
+		ev->frames = s->frames;
+		ev->nframes = (uint32_t)n;
 	}
 	*pp = p;
 	return 1;

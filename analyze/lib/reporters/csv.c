@@ -46,13 +46,53 @@ static int write_series(const struct pt_report *rep, FILE *out)
 	return ferror(out) ? PT_EIO : 0;
 }
 
+/* The key numbers of a verdict's evidence (docs/reports.md lists the columns). */
+static void evidence_fields(const struct pt_report *rep, size_t s, FILE *out)
+{
+	const struct pt_tag_verdict *v = &rep->verdicts[s];
+	const struct pt_age *g = &v->age;
+	fputc(',', out);
+	pt_csv_field(out, pt_pattern_name(v->pattern));
+	if (v->trend.valid)
+		fprintf(out, ",%u,%.3f,%.3f,%.3f", v->trend.windows, v->trend.slope, v->trend.slope_lo,
+			v->trend.slope_hi);
+	else
+		fputs(",,,,", out);
+	fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+		g->live_inside, g->bytes_inside, g->live_before, g->bytes_before, g->live_after,
+		g->bytes_after);
+	if (g->noldest)
+		fprintf(out, ",%.9f", (double)g->oldest[0].ts_ns / 1e9);
+	else
+		fputc(',', out);
+	if (v->npids && v->pids[0].pid != PT_NONE32)
+		fprintf(out, ",%u,%" PRIu64, v->pids[0].pid, v->pids[0].bytes);
+	else
+		fputs(",,", out);
+	fprintf(out, ",%s", v->lost_events_matter ? "true" : "false");
+	if (v->nstacks) {
+		char sb[2048];
+		fprintf(out, ",%u,%" PRIu64 ",%" PRIu64 ",", v->stacks_distinct, v->stacks[0].bytes,
+			v->stacks[0].live);
+		pt_csv_field(out, pt_report_stack_text(rep, v->stacks[0].stack, 0, sb, sizeof(sb)));
+	} else {
+		fputs(",,,,", out);
+	}
+	fputc(',', out);
+	pt_csv_field(out, v->reason);
+}
+
 static int write_summary(const struct pt_report *rep, FILE *out)
 {
 	size_t ns;
 	const struct pt_tagstat *st = pt_replay_stats(rep->rp, &ns);
 	fputs("tag,tag_hex,pool_type,allocs,frees,diff,bytes,per_alloc,peak_bytes,peak_time_s,"
 	      "unmatched_frees,double_allocs,verdict,score,growth_bytes,drained,"
-	      "bytes_at_workload_start,bytes_at_workload_end,bytes_at_end,driver,description" EOL,
+	      "bytes_at_workload_start,bytes_at_workload_end,bytes_at_end,driver,description,"
+	      "pattern,trend_windows,trend_slope_bytes_per_s,trend_ci95_low,trend_ci95_high,"
+	      "live_inside_workload,bytes_inside_workload,live_before_workload,bytes_before_workload,"
+	      "live_after_workload,bytes_after_workload,oldest_live_time_s,top_pid,top_pid_bytes,"
+	      "lost_events_matter,stacks_distinct,top_stack_bytes,top_stack_live,top_stack,reason" EOL,
 	      out);
 	for (size_t i = 0; i < rep->nrows; i++) {
 		size_t s = rep->rows[i];
@@ -77,6 +117,10 @@ static int write_summary(const struct pt_report *rep, FILE *out)
 		pt_csv_field(out, e ? e->driver : "");
 		fputc(',', out);
 		pt_csv_field(out, e ? e->desc : "");
+		if (rep->verdicts)
+			evidence_fields(rep, s, out);
+		else
+			fputs(",,,,,,,,,,,,,,,,,,,,", out);
 		fputs(EOL, out);
 	}
 	return ferror(out) ? PT_EIO : 0;

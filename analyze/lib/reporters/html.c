@@ -573,6 +573,12 @@ static void write_trace(const struct pt_report *rep, FILE *out)
 		"%" PRIu64 " (%" PRIu64 " allocations, %" PRIu64 " frees, %" PRIu64 " markers, %" PRIu64
 		" snapshot rows)</dd>\n",
 		t->events, t->allocs, t->frees, t->markers, t->snapshots);
+	if (rep->incomplete) {
+		fact(out, "Incomplete");
+		fputs("<strong>the numbers cover only what was read:</strong> ", out);
+		pt_html_escape(out, rep->incomplete);
+		fputs("</dd>\n", out);
+	}
 	fact(out, "Lost");
 	if (m->lost_known)
 		fprintf(out, "%" PRIu64 " events, %" PRIu64 " buffers</dd>\n", m->events_lost,
@@ -587,6 +593,15 @@ static void write_trace(const struct pt_report *rep, FILE *out)
 		" allocations live at trace end</dd>\n",
 		t->unmatched_frees, t->double_allocs, t->null_frees, t->live_dropped,
 		rep->reader_skipped_bad, t->live);
+	if (t->stacks || t->images) {
+		fact(out, "Stacks");
+		fprintf(out,
+			"%" PRIu64 " stack events: %" PRIu64 " joined to live allocations (%zu distinct "
+			"stacks), %" PRIu64 " of frees, %" PRIu64 " of allocations freed since, %" PRIu64
+			" unmatched; %" PRIu64 " image events</dd>\n",
+			t->stacks, t->stacks_joined, pt_replay_nstacks(rep->rp), t->stacks_free,
+			t->stacks_not_live, t->stacks_unmatched + t->stacks_dropped, t->images);
+	}
 	if (rep->tagmap) {
 		struct pt_tagmap_stats ts;
 		pt_tagmap_stats(rep->tagmap, &ts);
@@ -783,7 +798,40 @@ static void ev_age(const struct pt_report *rep, size_t s, FILE *out)
 	}
 }
 
-static const evidence_fn evidence[] = {ev_reason, ev_drain, ev_trend, ev_age, ev_peak, ev_accounting};
+static void ev_stacks(const struct pt_report *rep, size_t s, FILE *out)
+{
+	const struct pt_tag_verdict *v = &rep->verdicts[s];
+	char b1[32];
+	if (!v->nstacks)
+		return;
+	fprintf(out, "<h4>Live bytes by stack</h4>\n<p>%u distinct allocation stack%s hold live bytes",
+		v->stacks_distinct, v->stacks_distinct == 1 ? "" : "s");
+	if (v->live_nostack)
+		fprintf(out, "; %s in %" PRIu64 " allocations have no stack",
+			pt_format_bytes(v->bytes_nostack, b1, sizeof(b1)), v->live_nostack);
+	fputs(". Frames innermost first.</p>\n<div class=\"scroll\"><table>\n<thead><tr>"
+	      "<th class=\"n\">Bytes</th><th class=\"n\">Live</th><th>Stack</th></tr></thead>\n<tbody>\n",
+	      out);
+	for (uint32_t i = 0; i < v->nstacks; i++) {
+		uint32_t id = v->stacks[i].stack;
+		fputs("<tr>", out);
+		td_bytes(out, v->stacks[i].bytes);
+		td_num(out, v->stacks[i].live);
+		fputs("<td><code>", out);
+		uint32_t n = pt_report_stack_frames(rep, id);
+		for (uint32_t k = 0; k < n; k++) {
+			char fb[160];
+			if (k)
+				fputs("<br>", out);
+			pt_html_escape(out, pt_report_frame(rep, id, k, fb, sizeof(fb)));
+		}
+		fputs("</code></td></tr>\n", out);
+	}
+	fputs("</tbody></table></div>\n", out);
+}
+
+static const evidence_fn evidence[] = {ev_reason, ev_drain, ev_trend, ev_age, ev_stacks, ev_peak,
+				       ev_accounting};
 
 static void write_evidence(const struct pt_report *rep, FILE *out)
 {

@@ -50,7 +50,13 @@ static void write_meta(const struct pt_report *rep, FILE *out)
 			m->events_lost, m->buffers_lost);
 	else
 		fputs(",\n    \"events_lost\": null,\n    \"buffers_lost\": null", out);
-	fprintf(out, ",\n    \"snapshot_only\": %s\n  },\n", m->snapshot_only ? "true" : "false");
+	fprintf(out, ",\n    \"snapshot_only\": %s", m->snapshot_only ? "true" : "false");
+	fputs(",\n    \"incomplete\": ", out);
+	if (rep->incomplete)
+		pt_json_string(out, rep->incomplete);
+	else
+		fputs("null", out);
+	fputs("\n  },\n", out);
 }
 
 static void write_totals(const struct pt_report *rep, FILE *out)
@@ -61,10 +67,19 @@ static void write_totals(const struct pt_report *rep, FILE *out)
 		", \"markers\": %" PRIu64 ", \"snapshot_rows\": %" PRIu64
 		", \"unmatched_frees\": %" PRIu64 ", \"double_allocs\": %" PRIu64
 		", \"null_frees\": %" PRIu64 ", \"live\": %" PRIu64 ", \"live_not_tracked\": %" PRIu64
-		", \"bad_events_skipped\": %" PRIu64 ", \"other_events_skipped\": %" PRIu64 "},\n",
+		", \"bad_events_skipped\": %" PRIu64 ", \"other_events_skipped\": %" PRIu64,
 		t->events, t->allocs, t->frees, t->markers, t->snapshots, t->unmatched_frees,
 		t->double_allocs, t->null_frees, t->live, t->live_dropped, rep->reader_skipped_bad,
 		rep->reader_skipped_other);
+	if (t->stacks || t->images)
+		fprintf(out,
+			", \"stacks\": %" PRIu64 ", \"stacks_joined\": %" PRIu64
+			", \"stacks_distinct\": %zu, \"stacks_of_frees\": %" PRIu64
+			", \"stacks_not_live\": %" PRIu64 ", \"stacks_unmatched\": %" PRIu64
+			", \"stacks_dropped\": %" PRIu64 ", \"images\": %" PRIu64,
+			t->stacks, t->stacks_joined, pt_replay_nstacks(rep->rp), t->stacks_free,
+			t->stacks_not_live, t->stacks_unmatched, t->stacks_dropped, t->images);
+	fputs("},\n", out);
 }
 
 static void write_phases(const struct pt_report *rep, FILE *out)
@@ -165,8 +180,37 @@ static void write_timeline(const struct pt_report *rep, FILE *out)
 	fputs(k ? "\n    ]\n  },\n" : "]\n  },\n", out);
 }
 
+/* Live bytes by allocation stack, when the trace has stacks. */
+static void write_stacks(const struct pt_report *rep, FILE *out, const struct pt_tag_verdict *v)
+{
+	fprintf(out,
+		", \"stacks\": {\"distinct\": %u, \"live_without_stack\": %" PRIu64
+		", \"bytes_without_stack\": %" PRIu64 ", \"top\": [",
+		v->stacks_distinct, v->live_nostack, v->bytes_nostack);
+	for (uint32_t i = 0; i < v->nstacks; i++) {
+		uint32_t id = v->stacks[i].stack, n, pid;
+		const uint64_t *f = pt_replay_stack(rep->rp, id, &n, &pid);
+		fprintf(out, "%s{\"live\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"frames\": [",
+			i ? ", " : "", v->stacks[i].live, v->stacks[i].bytes);
+		for (uint32_t k = 0; k < n; k++) {
+			char fb[160];
+			if (k)
+				fputs(", ", out);
+			pt_json_string(out, pt_report_frame(rep, id, k, fb, sizeof(fb)));
+		}
+		fputs("], \"addresses\": [", out);
+		for (uint32_t k = 0; k < n && f; k++)
+			fprintf(out, "%s\"0x%" PRIx64 "\"", k ? ", " : "", f[k]);
+		fputs("]", out);
+		if (pid != PT_NONE32)
+			fprintf(out, ", \"pid\": %u", pid);
+		fputc('}', out);
+	}
+	fputs("]}", out);
+}
+
 /* Trend, age, processes and filter state of one verdict (docs/report-json.md). */
-static void write_evidence(FILE *out, const struct pt_tag_verdict *v)
+static void write_evidence(const struct pt_report *rep, FILE *out, const struct pt_tag_verdict *v)
 {
 	fprintf(out, ", \"residual_bytes\": %" PRId64 ", \"pattern\": ", v->residual_bytes);
 	pt_json_string(out, pt_pattern_name(v->pattern));
@@ -214,7 +258,10 @@ static void write_evidence(FILE *out, const struct pt_tag_verdict *v)
 		fprintf(out, "\"live\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", v->pids[i].live,
 			v->pids[i].bytes);
 	}
-	fprintf(out, "], \"lost_events_matter\": %s, \"suppressed\": %s",
+	fputc(']', out);
+	if (pt_replay_has_stacks(rep->rp))
+		write_stacks(rep, out, v);
+	fprintf(out, ", \"lost_events_matter\": %s, \"suppressed\": %s",
 		v->lost_events_matter ? "true" : "false", v->suppressed ? "true" : "false");
 	if (v->suppressed) {
 		fputs(", \"suppression_reason\": ", out);
@@ -259,7 +306,7 @@ static void write_tag(const struct pt_report *rep, FILE *out, size_t s)
 		counts_obj(out, &v->at_wend);
 		fputs(", \"at_end\": ", out);
 		counts_obj(out, &v->at_end);
-		write_evidence(out, v);
+		write_evidence(rep, out, v);
 	} else {
 		fputs("\"verdict\": null", out);
 	}

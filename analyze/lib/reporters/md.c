@@ -68,7 +68,96 @@ static void write_headline(const struct pt_report *rep, FILE *out)
 		n[PT_VERDICT_SUSPECT] == 1 ? "" : "s", n[PT_VERDICT_OK]);
 }
 
-/* One line per flagged tag, leaks first. */
+/* The evidence of one flagged tag, as a nested list (the same facts as the text report). */
+static void write_evidence(const struct pt_report *rep, size_t s, FILE *out)
+{
+	size_t ns;
+	const struct pt_tagstat *st = pt_replay_stats(rep->rp, &ns);
+	const struct pt_tag_verdict *v = &rep->verdicts[s];
+	const struct pt_phases *ph = pt_replay_phases(rep->rp);
+	uint64_t end = pt_replay_end_ns(rep->rp);
+	char b1[32], b2[32], b3[32], t1[32];
+
+	fprintf(out, "  - Drain: %s at workload start, %s at workload end, %s at trace end; "
+		     "%.0f%% of the growth freed in %s of cool-down (score %.2f)\n",
+		pt_format_bytes(v->at_wstart.bytes, b1, sizeof(b1)),
+		pt_format_bytes(v->at_wend.bytes, b2, sizeof(b2)),
+		pt_format_bytes(v->at_end.bytes, b3, sizeof(b3)), v->drained * 100.0,
+		pt_format_time(end > ph->wend_ns ? end - ph->wend_ns : 0, t1, sizeof(t1)), v->score);
+	if (v->trend.valid) {
+		fprintf(out, "  - Trend of troughs: %+.1f B/s (95%% CI %+.1f to %+.1f) over %u windows",
+			v->trend.slope, v->trend.slope_lo, v->trend.slope_hi, v->trend.windows);
+		if (v->trend.late_valid)
+			fprintf(out, ", second half %+.1f B/s (%+.1f to %+.1f)", v->trend.late_slope,
+				v->trend.late_lo, v->trend.late_hi);
+		fprintf(out, "; pattern: %s\n", pt_pattern_name(v->pattern));
+	}
+	const struct pt_age *g = &v->age;
+	if (g->live_before + g->live_inside + g->live_after) {
+		fprintf(out, "  - Live at trace end: %" PRIu64 " allocated during the workload (%s), %" PRIu64
+			     " before it (%s), %" PRIu64 " in the cool-down (%s)\n",
+			g->live_inside, pt_format_bytes(g->bytes_inside, b1, sizeof(b1)), g->live_before,
+			pt_format_bytes(g->bytes_before, b2, sizeof(b2)), g->live_after,
+			pt_format_bytes(g->bytes_after, b3, sizeof(b3)));
+		fputs("  - Age histogram (live bytes by allocation time, eighths of the trace):", out);
+		for (int i = 0; i < PT_AGE_BINS; i++)
+			fprintf(out, "%s %s", i ? "," : "", pt_format_bytes(g->hist_bytes[i], b1, sizeof(b1)));
+		fputc('\n', out);
+		if (g->noldest) {
+			fputs("  - Oldest live:", out);
+			for (uint32_t i = 0; i < g->noldest && i < 3; i++) {
+				const struct pt_live_alloc *a = &g->oldest[i];
+				fprintf(out, "%s `0x%" PRIx64 "` %" PRIu64 " bytes at %s", i ? ";" : "",
+					a->addr, a->size, pt_format_time(a->ts_ns, t1, sizeof(t1)));
+				if (a->pid != PT_NONE32)
+					fprintf(out, ", pid %u", a->pid);
+				if (a->tid != PT_NONE32)
+					fprintf(out, ", tid %u", a->tid);
+			}
+			fputc('\n', out);
+		}
+	}
+	if (v->npids && !(v->npids == 1 && v->pids[0].pid == PT_NONE32)) {
+		fputs("  - By process:", out);
+		for (uint32_t i = 0; i < v->npids; i++) {
+			if (v->pids[i].pid == PT_NONE32)
+				fprintf(out, "%s unknown %s", i ? "," : "",
+					pt_format_bytes(v->pids[i].bytes, b1, sizeof(b1)));
+			else
+				fprintf(out, "%s pid %u %s", i ? "," : "", v->pids[i].pid,
+					pt_format_bytes(v->pids[i].bytes, b1, sizeof(b1)));
+		}
+		fputc('\n', out);
+	}
+	if (st[s].unmatched_frees || st[s].double_allocs || v->lost_events_matter) {
+		fprintf(out, "  - Accounting: %" PRIu64 " frees of allocations made before the trace, %" PRIu64
+			     " double allocations (%s displaced)%s\n",
+			st[s].unmatched_frees, st[s].double_allocs,
+			pt_format_bytes(st[s].displaced_bytes, b1, sizeof(b1)),
+			v->lost_events_matter ? "; lost events could explain what is outstanding" : "");
+	}
+	if (v->nstacks) {
+		fprintf(out, "  - Live bytes by stack (%u stack%s", v->stacks_distinct,
+			v->stacks_distinct == 1 ? "" : "s");
+		if (v->live_nostack)
+			fprintf(out, "; %s in %" PRIu64 " allocations without a stack",
+				pt_format_bytes(v->bytes_nostack, b1, sizeof(b1)), v->live_nostack);
+		fputs("):\n", out);
+		for (uint32_t i = 0; i < v->nstacks; i++) {
+			fprintf(out, "    %u. %s in %" PRIu64 ": ", i + 1,
+				pt_format_bytes(v->stacks[i].bytes, b1, sizeof(b1)), v->stacks[i].live);
+			uint32_t id = v->stacks[i].stack, n = pt_report_stack_frames(rep, id);
+			for (uint32_t k = 0; k < n && k < 8; k++) {
+				char fb[160];
+				fputs(k ? " ← " : "", out);
+				pt_md_escape(out, pt_report_frame(rep, id, k, fb, sizeof(fb)));
+			}
+			fputs(n > 8 ? " ← …\n" : "\n", out);
+		}
+	}
+}
+
+/* One line per flagged tag, leaks first, with its evidence. */
 static void write_flagged(const struct pt_report *rep, FILE *out)
 {
 	size_t ns;
@@ -101,6 +190,7 @@ static void write_flagged(const struct pt_report *rep, FILE *out)
 			fputs("  \n  ", out);
 			pt_md_escape(out, v->reason);
 			fputc('\n', out);
+			write_evidence(rep, s, out);
 			shown++;
 		}
 	}
@@ -149,6 +239,11 @@ static void write_facts(const struct pt_report *rep, FILE *out)
 		"| Events | %" PRIu64 " (%" PRIu64 " allocs, %" PRIu64 " frees, %" PRIu64
 		" markers, %" PRIu64 " snapshot rows) |\n",
 		t->events, t->allocs, t->frees, t->markers, t->snapshots);
+	if (rep->incomplete) {
+		fputs("| Incomplete | **the numbers cover only what was read:** ", out);
+		pt_md_escape(out, rep->incomplete);
+		fputs(" |\n", out);
+	}
 	if (m->lost_known)
 		fprintf(out, "| Lost | %" PRIu64 " events, %" PRIu64 " buffers |\n", m->events_lost,
 			m->buffers_lost);

@@ -56,6 +56,9 @@ static void print_facts(const struct pt_report *rep, FILE *out)
 	if (m->os_build)
 		fprintf(out, " build %u", m->os_build);
 	fputc('\n', out);
+	if (rep->incomplete)
+		fprintf(out, "Warning: the trace is incomplete, the numbers cover only what was read: %s\n",
+			rep->incomplete);
 	fprintf(out, "Events:  %" PRIu64 " (%" PRIu64 " allocs, %" PRIu64 " frees, %" PRIu64
 		     " markers, %" PRIu64 " snapshot rows)",
 		t->events, t->allocs, t->frees, t->markers, t->snapshots);
@@ -73,6 +76,13 @@ static void print_facts(const struct pt_report *rep, FILE *out)
 			" allocations not tracked (cap), %" PRIu64 " bad events skipped\n",
 			t->unmatched_frees, t->double_allocs, t->null_frees, t->live_dropped,
 			rep->reader_skipped_bad);
+	if (t->stacks || t->images)
+		fprintf(out,
+			"Stacks:  %" PRIu64 " stack events, %" PRIu64 " joined to live allocations (%" PRIu64
+			" distinct), %" PRIu64 " of frees, %" PRIu64 " of allocations freed since, %" PRIu64
+			" unmatched; %" PRIu64 " image events\n",
+			t->stacks, t->stacks_joined, (uint64_t)pt_replay_nstacks(rep->rp), t->stacks_free,
+			t->stacks_not_live, t->stacks_unmatched + t->stacks_dropped, t->images);
 	fprintf(out, "Phases:  workload %s (%s", pt_format_time(ph->wstart_ns, a, sizeof(a)),
 		pt_phase_source_name(ph->wstart_src));
 	if (ph->wstart_src == PT_PHASE_MARKER)
@@ -197,6 +207,21 @@ static void print_evidence(const struct pt_report *rep, FILE *out, size_t s)
 					pt_format_bytes(v->pids[i].bytes, b1, sizeof(b1)));
 		}
 		fputc('\n', out);
+	}
+	if (v->nstacks) {
+		char sb[1024];
+		fprintf(out, "%slive bytes by stack (%u stack%s", ind, v->stacks_distinct,
+			v->stacks_distinct == 1 ? "" : "s");
+		if (v->live_nostack)
+			fprintf(out, "; %s in %llu allocations without a stack",
+				pt_format_bytes(v->bytes_nostack, b1, sizeof(b1)),
+				(unsigned long long)v->live_nostack);
+		fputs("):\n", out);
+		for (uint32_t i = 0; i < v->nstacks; i++)
+			fprintf(out, "%s  %s in %llu: %s\n", ind,
+				pt_format_bytes(v->stacks[i].bytes, b1, sizeof(b1)),
+				(unsigned long long)v->stacks[i].live,
+				pt_report_stack_text(rep, v->stacks[i].stack, 8, sb, sizeof(sb)));
 	}
 	const struct pt_tagmap_entry *me = pt_report_mapping(rep, s);
 	if (me) {
