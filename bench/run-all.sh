@@ -9,20 +9,25 @@
 #   --write   also append the results to docs/performance.md
 # Environment:
 #   EVENTS=N       events of the churn traces (default 1000000; the issue's
-#                  size is EVENTS=10000000, which needs about 12 GB of disk
-#                  for the XML and a long run)
-#   WIDE_TAGS=N    tags of the wide trace (default 4000; pt-gen takes at most 4096)
-#   WIDE_LIVE=N    live allocations of the wide trace (default 1000000)
+#                  size is EVENTS=10000000)
+#   XML_EVENTS=N   events of the XML traces (default EVENTS; 10 M events are
+#                  12.5 GB of XML and take most of an hour on a loaded machine)
+#   WIDE_TAGS=N    tags of the wide trace (default 50000; pt-gen takes at most 65536)
+#   WIDE_LIVE=N    live allocations of the wide trace (default 5000000)
 #   MEM_EVENTS="A B"  the two sizes of the memory-flatness check (default "1000000 4000000")
 #   RUNS=N         runs per measurement, the median is shown (default 3)
 #   BUILD=DIR      build tree (default build-bench)
+# Every pooltrace case is timed twice: as it runs by default (a reader thread
+# next to the replay when there are two CPUs) and with POOLTRACE_THREADS=1
+# (one thread: its CPU time is the cost per core).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 write=0
 [ "${1:-}" = --write ] && write=1
 events=${EVENTS:-1000000}
-wide_tags=${WIDE_TAGS:-4000}
-wide_live=${WIDE_LIVE:-1000000}
+xml_events=${XML_EVENTS:-$events}
+wide_tags=${WIDE_TAGS:-50000}
+wide_live=${WIDE_LIVE:-5000000}
 mem_events=${MEM_EVENTS:-"1000000 4000000"}
 runs=${RUNS:-3}
 build=${BUILD:-$here/build-bench}
@@ -54,18 +59,19 @@ tag Leak nonpaged rate=200/s  size=256      lifetime=forever
 tag Ntfx paged    rate=1500/s size=1k..4k   lifetime=100ms..5s
 SCN
 
-# wide: many tags, every allocation kept (lifetime=forever), 10 s
+# wide: many tags (4 hex digits each), every allocation kept (lifetime=forever);
+# allocations happen in the workload (8 of 10 s), so the rate gives WIDE_LIVE
 awk -v n="$wide_tags" -v live="$wide_live" 'BEGIN {
 	print "seed 11"; print "duration 10s"; print "workload-end 8s"
-	r = live / n / 10; if (r < 0.1) r = 0.1
+	r = live / n / 8; if (r < 0.1) r = 0.1
 	for (i = 0; i < n; i++)
-		printf "tag W%03X %s rate=%.3f/s size=32..4k lifetime=forever\n", i, (i % 2 ? "paged" : "nonpaged"), r
+		printf "tag %04X %s rate=%.3f/s size=32..4k lifetime=forever\n", i, (i % 2 ? "paged" : "nonpaged"), r
 }' >"$tmp/wide.scn"
 # tags: as many tags, each allocation freed soon (state per tag, no live set)
 awk -v n="$wide_tags" 'BEGIN {
 	print "seed 12"; print "duration 10s"
 	for (i = 0; i < n; i++)
-		printf "tag T%03X nonpaged rate=2/s size=64 lifetime=1ms\n", i
+		printf "tag %04X nonpaged rate=2/s size=64 lifetime=1ms\n", i
 }' >"$tmp/tags.scn"
 # tiny: the fixed cost of a run
 cp "$here/sample-traces/demo.scn" "$tmp/tiny.scn"
@@ -73,7 +79,7 @@ cp "$here/sample-traces/demo.scn" "$tmp/tiny.scn"
 echo "generating traces (EVENTS=$events) ..." >&2
 "$gen" "$tmp/churn.scn" --format etl -o "$tmp/churn.etl" --max-events "$events"
 "$gen" "$tmp/churn.scn" --format etl-xpress -o "$tmp/churn-xpress.etl" --max-events "$events"
-"$gen" "$tmp/churn.scn" --format xml -o "$tmp/churn.xml" --max-events "$events"
+"$gen" "$tmp/churn.scn" --format xml -o "$tmp/churn.xml" --max-events "$xml_events"
 gzip -c "$tmp/churn.xml" >"$tmp/churn.xml.gz"
 "$pt" convert -q "$tmp/churn.etl" -o "$tmp/churn.ptz"
 "$gen" "$tmp/wide.scn" --format etl -o "$tmp/wide.etl"
@@ -110,14 +116,15 @@ bench_case() {
 	cat "$file" >/dev/null
 	echo "  $name ..." >&2
 	p=$(measure "$pt" report --fail-on never "$file")
+	q=$(POOLTRACE_THREADS=1 measure "$pt" report --fail-on never "$file")
 	b=$(measure "$@")
-	rows+=$(awk -v name="$name" -v n="$n" -v s="$size" -v p="$p" -v b="$b" -v bl="$blabel" 'BEGIN {
-		split(p, P, " "); split(b, B, " ")
-		w = P[1] > 0 ? P[1] : 0.01; c = P[2] > 0 ? P[2] : 0.01
+	rows+=$(awk -v name="$name" -v n="$n" -v s="$size" -v p="$p" -v q="$q" -v b="$b" -v bl="$blabel" 'BEGIN {
+		split(p, P, " "); split(q, Q, " "); split(b, B, " ")
+		w = P[1] > 0 ? P[1] : 0.01; c = P[2] > 0 ? P[2] : 0.01; qc = Q[2] > 0 ? Q[2] : 0.01
 		bw = B[1] > 0 ? B[1] : 0.01; bc = B[2] > 0 ? B[2] : 0.01
-		printf "| %s | %.2f | %.1f | %.2f / %.2f | %.2f | %.2f | %.1f | %.0f | %s: %.2f / %.2f | %.2f | %.2f |\n",
-			name, n / 1e6, s / 1e6, P[1], P[2], n / w / 1e6, n / c / 1e6, s / 1e6 / w, P[3] / 1024,
-			bl, B[1], B[2], P[1] / bw, P[2] / bc
+		printf "| %s | %.2f | %.1f | %.2f / %.2f | %.2f | %.2f / %.2f | **%.2f** | %.0f | %s: %.2f / %.2f | %.2f | %.2f |\n",
+			name, n / 1e6, s / 1e6, P[1], P[2], n / w / 1e6, Q[1], Q[2], n / qc / 1e6, P[3] / 1024,
+			bl, B[1], B[2], P[1] / bw, Q[2] / bc
 	}')$'\n'
 }
 
@@ -138,6 +145,11 @@ if [ -f "$airbus" ]; then
 	airbus_line=$(awk -v r="$recs" -v a="$a" 'BEGIN { split(a, A, " ")
 		w = A[1] > 0 ? A[1] : 0.01; c = A[2] > 0 ? A[2] : 0.01
 		printf "`pooltrace info` on airbus_ShutdownPerfDiagLogger.etl: %d records, %.2f s wall / %.2f s CPU (%.0f k records/s wall, %.0f k records/s CPU; timer resolution 10 ms, process start included)", r, A[1], A[2], r / w / 1e3, r / c / 1e3 }')
+	# the reader alone, 200 reads in one process (no process start in the figure)
+	if [ -x "$build/tools/pt-etlbench" ]; then
+		eb=$("$build/tools/pt-etlbench" "$airbus" 200 | awk '/records\/s/ { print }')
+		airbus_line+=$'\n\n'"\`pt-etlbench\` (reader only), the same file read 200 times in one process: $eb"
+	fi
 fi
 
 # memory: RSS of the same churn scenario at two sizes, and the state per tag / live allocation
@@ -166,12 +178,14 @@ out=$(cat <<MD
 ### Run of $(date -u +%Y-%m-%dT%H:%MZ)
 
 Machine: $(nproc) cores, $cpu; load average (1/5/15 min) $load_start at start, $load_end at the end.
-Commit $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown); \`bench/run-all.sh\` with EVENTS=$events RUNS=$runs WIDE_TAGS=$wide_tags WIDE_LIVE=$wide_live.
+Commit $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown); \`bench/run-all.sh\` with EVENTS=$events XML_EVENTS=$xml_events RUNS=$runs WIDE_TAGS=$wide_tags WIDE_LIVE=$wide_live.
 Times are the median of $runs runs of \`pooltrace report --fail-on never FILE > /dev/null\` and of the
-baseline, from the page cache, as "wall / CPU (user+sys)" seconds; events/s and MB/s from wall time
-unless marked CPU; the ratio columns are pooltrace / baseline.
+baseline, from the page cache, as "wall / CPU (user+sys)" seconds. "2 threads" is the default run
+(reader thread + replay), "1 thread" the same with POOLTRACE_THREADS=1; M events/s wall from the
+default run, M events/s per core from the one-thread CPU time. Ratio wall: default run / baseline;
+ratio CPU: one-thread CPU / baseline CPU.
 
-| case | M events | MB | pooltrace s (wall / CPU) | M events/s | M events/s CPU | MB/s | peak RSS MB | baseline s (wall / CPU) | ratio wall | ratio CPU |
+| case | M events | MB | 2 threads s (wall / CPU) | M events/s wall | 1 thread s (wall / CPU) | M events/s per core | peak RSS MB | baseline s (wall / CPU) | ratio wall | ratio CPU |
 |---|---|---|---|---|---|---|---|---|---|---|
 ${rows}
 ${airbus_line}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Reader front end: format detection, the shared state, error and warning text. */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,18 +127,12 @@ static void note_cut(struct pt_reader *r, const char *msg)
 	r->cut_short = true;
 }
 
-int pt_reader_next(struct pt_reader *r, struct pt_event *ev)
+/*
+ * The reader returned rc <= 0 (end or error): fill errmsg, and where the
+ * input was cut short, turn the end into a warning and a clean end.
+ */
+static int reader_end(struct pt_reader *r, int rc)
 {
-	pt_event_init(ev);
-	if (r->stopped_)
-		return 0;
-	int rc = r->ops->next(r, ev);
-	if (rc > 0) {
-		r->events++;
-		if (ev->ts_ns > r->meta.end_ns)
-			r->meta.end_ns = ev->ts_ns;
-		return rc;
-	}
 	if (rc < 0 && !r->errmsg[0]) {
 		const char *ie = pt_input_error(r->in);
 		snprintf(r->errmsg, sizeof(r->errmsg), "%s",
@@ -168,7 +163,65 @@ int pt_reader_next(struct pt_reader *r, struct pt_event *ev)
 	snprintf(r->cut_short_msg, sizeof(r->cut_short_msg), "%s", msg);
 	r->cut_short = true;
 	r->stopped_ = true;
+	r->pending_err = 0;
 	return 0;
+}
+
+int pt_reader_next(struct pt_reader *r, struct pt_event *ev)
+{
+	pt_event_init(ev);
+	if (r->stopped_)
+		return 0;
+	int rc = r->ops->next(r, ev);
+	if (rc > 0) {
+		r->events++;
+		if (ev->ts_ns > r->meta.end_ns)
+			r->meta.end_ns = ev->ts_ns;
+		return rc;
+	}
+	return reader_end(r, rc);
+}
+
+int pt_reader_next_batch(struct pt_reader *r, struct pt_event *evs, size_t max)
+{
+	size_t n = 0;
+	int rc = 0;
+	if (r->stopped_)
+		return 0;
+	if (r->pending_err)
+		return reader_end(r, r->pending_err); /* sticky, as a failing next() keeps failing */
+	if (max > INT_MAX)
+		max = INT_MAX;
+	if (r->ops->next_batch) {
+		rc = r->ops->next_batch(r, evs, max);
+		if (rc > 0) {
+			n = (size_t)rc;
+			rc = 0;
+		}
+	} else {
+		while (n < max) {
+			pt_event_init(&evs[n]);
+			rc = r->ops->next(r, &evs[n]);
+			if (rc <= 0)
+				break;
+			/* marker text and stack frames are borrowed: the batch ends with them */
+			enum pt_event_kind k = evs[n++].kind;
+			if (k == PT_EV_MARKER || k == PT_EV_STACK || k == PT_EV_IMAGE)
+				break;
+		}
+		if (rc > 0)
+			rc = 0;
+		if (rc < 0 && n)
+			r->pending_err = rc; /* the events first; the error on the next call */
+	}
+	uint64_t end = r->meta.end_ns;
+	for (size_t i = 0; i < n; i++)
+		end = evs[i].ts_ns > end ? evs[i].ts_ns : end;
+	r->meta.end_ns = end;
+	r->events += n;
+	if (n)
+		return (int)n;
+	return reader_end(r, rc);
 }
 
 const char *pt_reader_errmsg(const struct pt_reader *r)

@@ -4,9 +4,15 @@
  *
  * - Entries: one struct pt_tagstat per (tag, pool type), found through an
  *   open-addressing index keyed by (tag << 4 | pool).
- * - Live map: open addressing with linear probing keyed by address,
- *   backward-shift deletion (no tombstones), so lookups stay short at a
- *   75 % load factor. One 40-byte slot per live allocation.
+ * - Live map (livemap.h): open addressing with linear probing keyed by
+ *   address, backward-shift deletion (no tombstones), so lookups stay short
+ *   at a 75 % load factor. One 32-byte slot per live allocation.
+ * - Speed (docs/performance.md, "Replay"): pt_replay_events() takes events
+ *   in batches and prefetches the live-map slot of an event a few events
+ *   ahead, so the cache miss of a random address overlaps the work on the
+ *   events before it; the (tag, pool) entry of an event is found through a
+ *   per-tag array first; the timeline bucket is recomputed (a division) only
+ *   when an event leaves the current bucket.
  * - Timeline: sparse per-entry series of bucket-end counters. In automatic
  *   mode the bucket width starts at 1 us and doubles (merging neighbouring
  *   buckets) whenever the trace outgrows PT_AUTO_BUCKETS, so memory per
@@ -14,11 +20,14 @@
  * - Captures: exact counters of every entry at workload start/end and at
  *   --at, taken just before the first event past that time.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include "livemap.h"
 #include "pooltrace/error.h"
 #include "pooltrace/reader.h"
 #include "pooltrace/replay.h"
@@ -28,14 +37,8 @@
 #define PT_MAX_BUCKETS 65536u       /* fixed --interval: doubled past this */
 #define PT_AUTO_START_NS 1000ull /* 1 us */
 
-struct live_slot {
-	uint64_t addr; /* 0 = empty */
-	uint64_t size;
-	uint64_t ts_ns;
-	uint32_t stat;
-	uint32_t pid;
-	uint32_t tid;
-};
+#define NO_STAT UINT32_MAX
+#define BYTAG_MAX (1u << 20) /* tag ids past this use the hash index only */
 
 /*
  * The last pool events with an address, so a stack that arrives after its
@@ -65,13 +68,16 @@ struct pt_replay {
 	uint64_t *sidx_key; /* (tag << 4 | pool) + 1, 0 = empty */
 	uint32_t *sidx_val;
 	size_t sidx_mask;
+	/* fast path in front of the index: tag id -> the entry of the tag's last pool */
+	uint32_t *bytag;
+	size_t bytag_n;
 
-	struct live_slot *live;
-	size_t live_mask, live_n;
+	struct pt__livemap live;
 
 	uint64_t interval_ns;
 	bool auto_interval;
 	uint32_t cur_bucket;
+	uint64_t bucket_lo_ns;  /* start of cur_bucket: events before the next edge skip the division */
 	uint64_t last_ns;
 	bool any_event;
 
@@ -118,9 +124,9 @@ struct pt_replay *pt_replay_new(const struct pt_tags *tags, const struct pt_repl
 	rp->sidx_mask = 255;
 	rp->sidx_key = calloc(rp->sidx_mask + 1, sizeof(*rp->sidx_key));
 	rp->sidx_val = calloc(rp->sidx_mask + 1, sizeof(*rp->sidx_val));
-	rp->live_mask = 4095;
-	rp->live = calloc(rp->live_mask + 1, sizeof(*rp->live));
-	if (!rp->sidx_key || !rp->sidx_val || !rp->live) {
+	rp->rate_cap = 64;
+	rp->rate = calloc(rp->rate_cap, sizeof(*rp->rate));
+	if (!rp->sidx_key || !rp->sidx_val || !rp->rate || pt__live_init(&rp->live) < 0) {
 		pt_replay_free(rp);
 		return NULL;
 	}
@@ -159,7 +165,8 @@ void pt_replay_free(struct pt_replay *rp)
 	free(rp->stats);
 	free(rp->sidx_key);
 	free(rp->sidx_val);
-	free(rp->live);
+	free(rp->bytag);
+	pt__live_release(&rp->live);
 	free(rp->rate);
 	pt__stacks_free(rp->stk);
 	free(rp);
@@ -224,64 +231,41 @@ static int64_t stat_for(struct pt_replay *rp, pt_tag_id tag, enum pt_pool pool)
 	return idx;
 }
 
-/* ---- live map ---- */
-
-static inline size_t live_hash(const struct pt_replay *rp, uint64_t addr)
+/*
+ * Remember idx as the entry of tag (ids are dense, so a plain array). The tag
+ * table is not consulted: a reader thread may be interning into it.
+ */
+static void bytag_note(struct pt_replay *rp, pt_tag_id tag, uint32_t idx)
 {
-	return mix64(addr) & rp->live_mask;
+	if (tag >= BYTAG_MAX)
+		return;
+	if (tag >= rp->bytag_n) {
+		size_t n = rp->bytag_n ? rp->bytag_n : 64;
+		while (n <= tag)
+			n *= 2;
+		uint32_t *nb = realloc(rp->bytag, n * sizeof(*nb));
+		if (!nb)
+			return; /* the hash index still answers */
+		for (size_t i = rp->bytag_n; i < n; i++)
+			nb[i] = NO_STAT;
+		rp->bytag = nb;
+		rp->bytag_n = n;
+	}
+	rp->bytag[tag] = idx;
 }
 
-static struct live_slot *live_find(struct pt_replay *rp, uint64_t addr)
+/* stat_for() with the per-tag array in front. */
+static inline int64_t stat_lookup(struct pt_replay *rp, pt_tag_id tag, enum pt_pool pool)
 {
-	size_t h = live_hash(rp, addr);
-	for (;;) {
-		struct live_slot *s = &rp->live[h];
-		if (s->addr == addr)
-			return s;
-		if (!s->addr)
-			return NULL;
-		h = (h + 1) & rp->live_mask;
+	if (tag < rp->bytag_n) {
+		uint32_t i = rp->bytag[tag];
+		if (i != NO_STAT && rp->stats[i].pool == pool)
+			return i;
 	}
-}
-
-static int live_grow(struct pt_replay *rp)
-{
-	size_t ncap = (rp->live_mask + 1) * 2;
-	struct live_slot *nl = calloc(ncap, sizeof(*nl));
-	if (!nl)
-		return PT_ENOMEM;
-	for (size_t i = 0; i <= rp->live_mask; i++) {
-		if (!rp->live[i].addr)
-			continue;
-		size_t h = mix64(rp->live[i].addr) & (ncap - 1);
-		while (nl[h].addr)
-			h = (h + 1) & (ncap - 1);
-		nl[h] = rp->live[i];
-	}
-	free(rp->live);
-	rp->live = nl;
-	rp->live_mask = ncap - 1;
-	return 0;
-}
-
-/* Remove slot s, shifting later members of its probe run back. */
-static void live_remove(struct pt_replay *rp, struct live_slot *s)
-{
-	size_t i = (size_t)(s - rp->live);
-	size_t j = i;
-	for (;;) {
-		j = (j + 1) & rp->live_mask;
-		if (!rp->live[j].addr)
-			break;
-		size_t k = live_hash(rp, rp->live[j].addr);
-		/* move j to i when k is not cyclically in (i, j] */
-		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
-			rp->live[i] = rp->live[j];
-			i = j;
-		}
-	}
-	rp->live[i].addr = 0;
-	rp->live_n--;
+	int64_t i = stat_for(rp, tag, pool);
+	if (i >= 0)
+		bytag_note(rp, tag, (uint32_t)i);
+	return i;
 }
 
 /* ---- timeline ---- */
@@ -315,6 +299,7 @@ static void timeline_coarsen(struct pt_replay *rp)
 {
 	rp->interval_ns *= 2;
 	rp->cur_bucket /= 2;
+	rp->bucket_lo_ns = (uint64_t)rp->cur_bucket * rp->interval_ns;
 	for (size_t i = 0; i < rp->nstats; i++) {
 		struct pt_tagstat *st = &rp->stats[i];
 		uint32_t o = 0;
@@ -432,19 +417,25 @@ static void note_peak(struct pt_tagstat *st, uint64_t ts)
 	}
 }
 
-static void touch(struct pt_replay *rp, struct pt_tagstat *st, uint64_t ts, uint32_t bucket,
-		  uint64_t prev_bytes)
+static inline void touch(struct pt_tagstat *st, uint64_t ts, uint32_t bucket, uint64_t prev_bytes)
 {
-	(void)rp;
 	if (!st->nseries)
 		st->first_ns = ts; /* first touch: every touch adds a series point */
 	st->last_ns = ts;
 	series_note(st, bucket, prev_bytes);
 }
 
-static int on_alloc(struct pt_replay *rp, const struct pt_event *ev, uint32_t bucket)
+/* A live allocation of entry si was displaced or freed: take it off the entry. */
+static inline void drop_live(struct pt_tagstat *st, uint64_t size)
 {
-	int64_t si = stat_for(rp, ev->tag, ev->pool);
+	st->now.bytes -= size;
+	st->now.live--;
+}
+
+static inline int on_alloc(struct pt_replay *rp, const struct pt_event *ev, uint64_t ts,
+			   uint32_t bucket, uint64_t h)
+{
+	int64_t si = stat_lookup(rp, ev->tag, ev->pool);
 	if (si < 0)
 		return (int)si;
 	struct pt_tagstat *st = &rp->stats[si];
@@ -453,36 +444,40 @@ static int on_alloc(struct pt_replay *rp, const struct pt_event *ev, uint32_t bu
 	st->alloc_bytes_total += ev->size;
 	rp->totals.allocs++;
 	if (ev->addr) {
-		struct live_slot *s = live_find(rp, ev->addr);
-		if (s) {
-			/* still live: its free was lost; drop the old one */
+		bool found;
+		struct pt__live_slot *s = pt__live_lookup(&rp->live, ev->addr, h, &found);
+		if (found) {
+			/* still live: its free was lost; the new allocation replaces it in place */
 			struct pt_tagstat *old = &rp->stats[s->stat];
-			uint64_t old_prev = old->now.bytes;
-			old->now.bytes -= s->size;
-			old->now.live--;
-			old->displaced_bytes += s->size;
+			uint64_t old_prev = old->now.bytes, old_size = pt__live_size(&rp->live, s);
+			drop_live(old, old_size);
+			old->displaced_bytes += old_size;
 			st->double_allocs++;
 			rp->totals.double_allocs++;
 			if (old != st)
 				series_note(old, bucket, old_prev);
-			live_remove(rp, s);
-		}
-		if (rp->live_n >= rp->opts.max_live) {
+		} else if (rp->live.n >= rp->opts.max_live) {
 			rp->totals.live_dropped++;
+			s = NULL;
 		} else {
-			if ((rp->live_n + 1) * 4 > (rp->live_mask + 1) * 3 && live_grow(rp) < 0)
+			if (pt__live_full(&rp->live)) {
+				if (pt__live_grow(&rp->live) < 0)
+					return PT_ENOMEM;
+				s = pt__live_lookup(&rp->live, ev->addr, h, &found);
+			}
+			s->addr = ev->addr;
+			s->size = 0;
+			rp->live.n++;
+		}
+		if (s) {
+			s->ts_ns = ts;
+			s->stat = (uint32_t)si;
+			s->pid = ev->pid;
+			s->tid = ev->tid;
+			if (pt__live_set_size(&rp->live, s, ev->size) < 0) {
+				pt__live_remove(&rp->live, s);
 				return PT_ENOMEM;
-			size_t h = live_hash(rp, ev->addr);
-			while (rp->live[h].addr)
-				h = (h + 1) & rp->live_mask;
-			struct live_slot *n = &rp->live[h];
-			n->addr = ev->addr;
-			n->size = ev->size;
-			n->ts_ns = ev->ts_ns;
-			n->stat = (uint32_t)si;
-			n->pid = ev->pid;
-			n->tid = ev->tid;
-			rp->live_n++;
+			}
 			st->now.bytes += ev->size;
 			st->now.live++;
 		}
@@ -491,45 +486,47 @@ static int on_alloc(struct pt_replay *rp, const struct pt_event *ev, uint32_t bu
 		st->now.bytes += ev->size;
 		st->now.live++;
 	}
-	note_peak(st, ev->ts_ns);
-	touch(rp, st, ev->ts_ns, bucket, prev);
+	note_peak(st, ts);
+	touch(st, ts, bucket, prev);
 	return 0;
 }
 
-static int on_free(struct pt_replay *rp, const struct pt_event *ev, uint32_t bucket)
+static inline int on_free(struct pt_replay *rp, const struct pt_event *ev, uint64_t ts,
+			  uint32_t bucket, uint64_t h)
 {
 	rp->totals.frees++;
 	if (!ev->addr) {
 		rp->totals.null_frees++;
 		return 0;
 	}
-	struct live_slot *s = live_find(rp, ev->addr);
-	if (s) {
+	bool found;
+	struct pt__live_slot *s = pt__live_lookup(&rp->live, ev->addr, h, &found);
+	if (found) {
 		struct pt_tagstat *st = &rp->stats[s->stat];
 		uint64_t prev = st->now.bytes;
 		st->now.frees++;
-		st->now.bytes -= s->size;
-		st->now.live--;
-		live_remove(rp, s);
-		touch(rp, st, ev->ts_ns, bucket, prev);
+		drop_live(st, pt__live_size(&rp->live, s));
+		pt__live_remove(&rp->live, s);
+		touch(st, ts, bucket, prev);
 		return 0;
 	}
 	rp->totals.unmatched_frees++;
 	if (ev->tag == PT_TAG_NONE)
 		return 0; /* e.g. kfree of an object allocated before the trace: no tag known */
-	int64_t si = stat_for(rp, ev->tag, ev->pool);
+	int64_t si = stat_lookup(rp, ev->tag, ev->pool);
 	if (si < 0)
 		return (int)si;
 	struct pt_tagstat *st = &rp->stats[si];
 	st->now.frees++;
 	st->unmatched_frees++;
-	touch(rp, st, ev->ts_ns, bucket, st->now.bytes);
+	touch(st, ts, bucket, st->now.bytes);
 	return 0;
 }
 
-static int on_snapshot(struct pt_replay *rp, const struct pt_event *ev, uint32_t bucket)
+static int on_snapshot(struct pt_replay *rp, const struct pt_event *ev, uint64_t ts,
+		       uint32_t bucket)
 {
-	int64_t si = stat_for(rp, ev->tag, ev->pool);
+	int64_t si = stat_lookup(rp, ev->tag, ev->pool);
 	if (si < 0)
 		return (int)si;
 	struct pt_tagstat *st = &rp->stats[si];
@@ -539,9 +536,9 @@ static int on_snapshot(struct pt_replay *rp, const struct pt_event *ev, uint32_t
 	st->now.frees = ev->snap_frees;
 	st->now.bytes = ev->size;
 	st->now.live = ev->snap_allocs > ev->snap_frees ? ev->snap_allocs - ev->snap_frees : 0;
-	note_peak(st, ev->ts_ns);
+	note_peak(st, ts);
 	/* a snapshot is a sample, not a change: the bucket's trough is the sample itself */
-	touch(rp, st, ev->ts_ns, bucket, st->nseries ? prev : st->now.bytes);
+	touch(st, ts, bucket, st->nseries ? prev : st->now.bytes);
 	return 0;
 }
 
@@ -570,7 +567,9 @@ static int on_stack(struct pt_replay *rp, const struct pt_event *ev)
 		rp->totals.stacks_free++;
 		return 0;
 	}
-	if (!live_find(rp, hit->addr)) {
+	bool found;
+	pt__live_lookup(&rp->live, hit->addr, pt__live_hash(hit->addr), &found);
+	if (!found) {
 		rp->totals.stacks_not_live++; /* freed already, or not tracked (max_live) */
 		return 0;
 	}
@@ -614,76 +613,175 @@ static inline void note_recent(struct pt_replay *rp, const struct pt_event *ev, 
 	c->is_free = is_free;
 }
 
-int pt_replay_event(struct pt_replay *rp, const struct pt_event *ev)
+/* The event left the current bucket: find its bucket (coarsening as needed), grow the rate array. */
+static int enter_bucket(struct pt_replay *rp, uint64_t ts)
 {
-	if (rp->finished)
-		return PT_ESTATE;
+	uint32_t bucket = bucket_for(rp, ts);
+	if (bucket >= rp->rate_cap) {
+		uint32_t ncap = rp->rate_cap ? rp->rate_cap : 64;
+		while (ncap <= bucket)
+			ncap *= 2;
+		uint64_t *nr = realloc(rp->rate, ncap * sizeof(*nr));
+		if (!nr)
+			return PT_ENOMEM;
+		memset(nr + rp->rate_cap, 0, (ncap - rp->rate_cap) * sizeof(*nr));
+		rp->rate = nr;
+		rp->rate_cap = ncap;
+	}
+	rp->cur_bucket = bucket;
+	rp->bucket_lo_ns = (uint64_t)bucket * rp->interval_ns;
+	return 0;
+}
+
+/* One event; h is pt__live_hash(ev->addr) (computed ahead by the batch loop). */
+static inline int replay_one(struct pt_replay *rp, const struct pt_event *ev, uint64_t h)
+{
 	if (ev->kind == PT_EV_STACK || ev->kind == PT_EV_IMAGE)
-		return on_aux(rp, ev);
-	struct pt_event e = *ev;
-	if (rp->any_event && e.ts_ns < rp->last_ns) {
+		return on_aux(rp, ev); /* no time of their own on the axes, not counted as events */
+	uint64_t ts = ev->ts_ns;
+	if (ts < rp->last_ns) {
 		rp->totals.out_of_order++;
-		e.ts_ns = rp->last_ns;
+		ts = rp->last_ns;
 	}
 	if (!rp->any_event) {
 		rp->any_event = true;
-		rp->totals.first_ns = e.ts_ns;
+		rp->totals.first_ns = ts;
 	}
-	rp->last_ns = e.ts_ns;
-	rp->totals.last_ns = e.ts_ns;
+	rp->last_ns = ts;
+	rp->totals.last_ns = ts;
 	rp->totals.events++;
 	if (rp->next_pend < rp->npend)
-		flush_pending(rp, e.ts_ns, false);
-	uint32_t bucket = bucket_for(rp, e.ts_ns);
-	rp->cur_bucket = bucket;
-	if (e.kind != PT_EV_MARKER) {
-		if (bucket >= rp->rate_cap) {
-			uint32_t ncap = rp->rate_cap ? rp->rate_cap : 64;
-			while (ncap <= bucket)
-				ncap *= 2;
-			uint64_t *nr = realloc(rp->rate, ncap * sizeof(*nr));
-			if (!nr)
-				return PT_ENOMEM;
-			memset(nr + rp->rate_cap, 0, (ncap - rp->rate_cap) * sizeof(*nr));
-			rp->rate = nr;
-			rp->rate_cap = ncap;
-		}
-		rp->rate[bucket]++;
+		flush_pending(rp, ts, false);
+	/* ts >= bucket_lo_ns here (time never goes back), so one compare finds the bucket */
+	if (ts - rp->bucket_lo_ns >= rp->interval_ns) {
+		int brc = enter_bucket(rp, ts);
+		if (brc < 0)
+			return brc;
 	}
+	uint32_t bucket = rp->cur_bucket;
 	int rc = 0;
-	switch (e.kind) {
+	switch (ev->kind) {
 	case PT_EV_ALLOC:
 	case PT_EV_SESSION_ALLOC:
-		if (e.tag == PT_TAG_NONE)
+		rp->rate[bucket]++;
+		if (ev->tag == PT_TAG_NONE)
 			return 0;
 		if (rp->stk)
-			pt__stacks_unbind(rp->stk, e.addr); /* a stack of an earlier allocation here */
-		rc = on_alloc(rp, &e, bucket);
-		if (e.addr)
+			pt__stacks_unbind(rp->stk, ev->addr); /* a stack of an earlier allocation here */
+		rc = on_alloc(rp, ev, ts, bucket, h);
+		if (ev->addr)
 			note_recent(rp, ev, 0);
 		break;
 	case PT_EV_FREE:
 	case PT_EV_SESSION_FREE:
-		rc = on_free(rp, &e, bucket);
+		rp->rate[bucket]++;
+		rc = on_free(rp, ev, ts, bucket, h);
 		if (rp->stk)
-			pt__stacks_unbind(rp->stk, e.addr);
-		if (e.addr)
+			pt__stacks_unbind(rp->stk, ev->addr);
+		if (ev->addr)
 			note_recent(rp, ev, 1);
 		break;
 	case PT_EV_SNAPSHOT:
-		if (e.tag == PT_TAG_NONE)
+		rp->rate[bucket]++;
+		if (ev->tag == PT_TAG_NONE)
 			return 0;
-		rc = on_snapshot(rp, &e, bucket);
+		rc = on_snapshot(rp, ev, ts, bucket);
 		break;
-	case PT_EV_MARKER:
+	case PT_EV_MARKER: {
+		struct pt_event e = *ev;
+		e.ts_ns = ts;
 		rp->totals.markers++;
 		on_marker(rp, &e);
 		break;
+	}
 	default:
+		rp->rate[bucket]++;
 		break;
 	}
-	rp->totals.live = rp->live_n;
+	rp->totals.live = rp->live.n;
 	return rc;
+}
+
+int pt_replay_event(struct pt_replay *rp, const struct pt_event *ev)
+{
+	if (rp->finished)
+		return PT_ESTATE;
+	return replay_one(rp, ev, pt__live_hash(ev->addr));
+}
+
+/*
+ * How far ahead the batch loop prefetches. A live-map miss costs a few
+ * hundred cycles and one event takes some tens: the slot of the event
+ * PREFETCH_AHEAD events ahead is requested; PREFETCH_NEAR events ahead, once
+ * that slot (or, for an allocation, the entry found through the per-tag
+ * array) has arrived, the (tag, pool) entry and its last timeline point are
+ * requested too. With thousands of tags those are cache misses of their own.
+ */
+#define PREFETCH_AHEAD 8
+#define PREFETCH_NEAR 4
+
+static inline void prefetch_lines(const void *p, size_t bytes)
+{
+#if defined(__GNUC__) || defined(__clang__)
+	for (size_t o = 0; o < bytes; o += 64)
+		__builtin_prefetch((const char *)p + o, 1, 3);
+#else
+	(void)p;
+	(void)bytes;
+#endif
+}
+
+/* First stage: the live slot, and for an allocation its entry. */
+static inline void prefetch_far(const struct pt_replay *rp, const struct pt_event *ev, uint64_t h)
+{
+	if (ev->addr)
+		pt__live_prefetch(&rp->live, h);
+	if (pt_event_is_alloc(ev) && ev->tag < rp->bytag_n && rp->bytag[ev->tag] != NO_STAT)
+		prefetch_lines(&rp->stats[rp->bytag[ev->tag]], sizeof(struct pt_tagstat));
+}
+
+/* Second stage: the entry of a free (from its home slot), the last timeline point of an allocation. */
+static inline void prefetch_near(const struct pt_replay *rp, const struct pt_event *ev, uint64_t h)
+{
+	uint32_t si = NO_STAT;
+	if (pt_event_is_alloc(ev)) {
+		if (ev->tag < rp->bytag_n)
+			si = rp->bytag[ev->tag];
+		if (si != NO_STAT && rp->stats[si].nseries)
+			prefetch_lines(&rp->stats[si].series[rp->stats[si].nseries - 1], 1);
+	} else if (pt_event_is_free(ev) && ev->addr) {
+		const struct pt__live_slot *s = pt__live_home(&rp->live, h);
+		if (s->addr == ev->addr && s->stat < rp->nstats)
+			prefetch_lines(&rp->stats[s->stat], sizeof(struct pt_tagstat));
+	}
+}
+
+int pt_replay_events(struct pt_replay *rp, const struct pt_event *evs, size_t n)
+{
+	uint64_t h[PT_REPLAY_BATCH_MAX];
+	if (rp->finished)
+		return PT_ESTATE;
+	while (n > 0) {
+		size_t m = n < PT_REPLAY_BATCH_MAX ? n : PT_REPLAY_BATCH_MAX;
+		for (size_t i = 0; i < m; i++)
+			h[i] = pt__live_hash(evs[i].addr);
+		for (size_t i = 0; i < m && i < PREFETCH_AHEAD; i++)
+			prefetch_far(rp, &evs[i], h[i]);
+		for (size_t i = 0; i < m && i < PREFETCH_NEAR; i++)
+			prefetch_near(rp, &evs[i], h[i]);
+		for (size_t i = 0; i < m; i++) {
+			if (i + PREFETCH_AHEAD < m)
+				prefetch_far(rp, &evs[i + PREFETCH_AHEAD], h[i + PREFETCH_AHEAD]);
+			if (i + PREFETCH_NEAR < m)
+				prefetch_near(rp, &evs[i + PREFETCH_NEAR], h[i + PREFETCH_NEAR]);
+			int rc = replay_one(rp, &evs[i], h[i]);
+			if (rc < 0)
+				return rc;
+		}
+		evs += m;
+		n -= m;
+	}
+	return 0;
 }
 
 /*
@@ -766,24 +864,263 @@ int pt_replay_finish(struct pt_replay *rp, uint64_t end_ns)
 	}
 	if (rp->phases.wend_ns < rp->phases.wstart_ns)
 		rp->phases.wend_ns = rp->phases.wstart_ns;
-	rp->totals.live = rp->live_n;
+	rp->totals.live = rp->live.n;
 	pt__stacks_seal(rp->stk);
 	return 0;
+}
+
+/* ---- running a reader into the replay ---- */
+
+/* One thread: read a batch, replay it. */
+static int run_serial(struct pt_replay *rp, struct pt_reader *r,
+		      void (*progress)(void *ctx, const struct pt_reader *r), void *ctx)
+{
+	struct pt_event evs[PT_REPLAY_BATCH_MAX];
+	int rc;
+	uint64_t n = 0;
+	while ((rc = pt_reader_next_batch(r, evs, PT_REPLAY_BATCH_MAX)) > 0) {
+		int k = pt_replay_events(rp, evs, (size_t)rc);
+		if (k < 0)
+			return k;
+		uint64_t before = n;
+		n += (uint64_t)rc;
+		if (progress && (n >> 16) != (before >> 16))
+			progress(ctx, r);
+	}
+	return rc;
+}
+
+/*
+ * Two threads (docs/performance.md, "Replay"): a reader thread decodes the
+ * trace into a ring of PIPE_SLOTS batches of up to PIPE_BATCH events while
+ * the calling thread replays the batches before them. The reader thread owns
+ * the reader (and calls progress); the replay thread owns the replay; they
+ * share only the ring. A marker's text is copied into its slot, so it stays
+ * valid after the reader moved on. Memory: the ring, about 0.7 MB.
+ */
+#define PIPE_SLOTS 8
+#define PIPE_BATCH 1024
+
+struct pipe_slot {
+	struct pt_event ev[PIPE_BATCH];
+	size_t n;
+	/*
+	 * Copies of the borrowed data of this slot's events (marker and image
+	 * text, stack frames), so it stays valid after the reader moved on.
+	 * Pointers are set once the slot is full: the arena may move while it
+	 * fills. Bounded by PIPE_BATCH events of at most PT_STACK_MAX_FRAMES
+	 * frames or one text each.
+	 */
+	char *arena;
+	size_t arena_len, arena_cap;
+	size_t nborrow;
+	struct borrow {
+		uint32_t ev;
+		uint32_t frames; /* 1: frames, 0: text */
+		size_t off;
+	} borrow[PIPE_BATCH];
+};
+
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t can_fill, can_use;
+	struct pipe_slot *slot;
+	size_t head, tail, count;
+	bool done, stop;
+	int reader_rc;
+	struct pt_reader *r;
+	void (*progress)(void *ctx, const struct pt_reader *r);
+	void *ctx;
+};
+
+/* Copy the borrowed data of event idx of the slot into its arena. */
+static int keep_borrowed(struct pipe_slot *sl, size_t idx)
+{
+	const struct pt_event *ev = &sl->ev[idx];
+	const void *src;
+	size_t len;
+	uint32_t is_frames = 0;
+	if (ev->kind == PT_EV_STACK) {
+		if (!ev->frames || !ev->nframes)
+			return 0;
+		src = ev->frames;
+		len = (size_t)ev->nframes * sizeof(uint64_t);
+		is_frames = 1;
+	} else if (ev->kind == PT_EV_MARKER || ev->kind == PT_EV_IMAGE) {
+		if (!ev->marker)
+			return 0;
+		src = ev->marker;
+		len = strlen(ev->marker) + 1;
+	} else {
+		return 0;
+	}
+	size_t off = (sl->arena_len + 7) & ~(size_t)7; /* frames stay 8-byte aligned */
+	if (off + len > sl->arena_cap) {
+		size_t ncap = sl->arena_cap ? sl->arena_cap : 4096;
+		while (ncap < off + len)
+			ncap *= 2;
+		char *a = realloc(sl->arena, ncap);
+		if (!a)
+			return PT_ENOMEM;
+		sl->arena = a;
+		sl->arena_cap = ncap;
+	}
+	memcpy(sl->arena + off, src, len);
+	sl->arena_len = off + len;
+	sl->borrow[sl->nborrow].ev = (uint32_t)idx;
+	sl->borrow[sl->nborrow].frames = is_frames;
+	sl->borrow[sl->nborrow].off = off;
+	sl->nborrow++;
+	return 0;
+}
+
+/* Point the slot's events at their copies, once the arena no longer moves. */
+static void seal_borrowed(struct pipe_slot *sl)
+{
+	for (size_t i = 0; i < sl->nborrow; i++) {
+		struct pt_event *ev = &sl->ev[sl->borrow[i].ev];
+		const char *p = sl->arena + sl->borrow[i].off;
+		if (sl->borrow[i].frames)
+			ev->frames = (const uint64_t *)(const void *)p;
+		else
+			ev->marker = p;
+	}
+}
+
+static void *pipe_reader(void *arg)
+{
+	struct pipe *p = arg;
+	uint64_t n = 0;
+	int rc = 0;
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (p->count == PIPE_SLOTS && !p->stop)
+			pthread_cond_wait(&p->can_fill, &p->mu);
+		bool stop = p->stop;
+		size_t idx = p->head;
+		pthread_mutex_unlock(&p->mu);
+		if (stop)
+			break;
+		struct pipe_slot *sl = &p->slot[idx];
+		sl->n = 0;
+		sl->arena_len = 0;
+		sl->nborrow = 0;
+		while (sl->n < PIPE_BATCH) {
+			rc = pt_reader_next_batch(p->r, sl->ev + sl->n, PIPE_BATCH - sl->n);
+			if (rc <= 0)
+				break;
+			sl->n += (size_t)rc;
+			/* a batch ends with its only event that borrows data, if any */
+			int k = keep_borrowed(sl, sl->n - 1);
+			if (k < 0) {
+				sl->n--; /* its data could not be kept: it is not replayed */
+				rc = k;
+				break;
+			}
+		}
+		seal_borrowed(sl);
+		uint64_t before = n;
+		n += sl->n;
+		if (p->progress && (n >> 16) != (before >> 16))
+			p->progress(p->ctx, p->r);
+		pthread_mutex_lock(&p->mu);
+		if (sl->n) {
+			p->head = (p->head + 1) % PIPE_SLOTS;
+			p->count++;
+		}
+		if (rc <= 0) { /* end of input (0) or an error */
+			p->done = true;
+			p->reader_rc = rc;
+		}
+		pthread_cond_signal(&p->can_use);
+		bool end = p->done;
+		pthread_mutex_unlock(&p->mu);
+		if (end)
+			break;
+	}
+	pthread_mutex_lock(&p->mu);
+	p->done = true;
+	pthread_cond_signal(&p->can_use);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* @return: 1 when the two-thread run happened (result in *out), 0 to run serially. */
+static int run_threaded(struct pt_replay *rp, struct pt_reader *r,
+			void (*progress)(void *ctx, const struct pt_reader *r), void *ctx, int *out)
+{
+	struct pipe p;
+	memset(&p, 0, sizeof(p));
+	p.slot = calloc(PIPE_SLOTS, sizeof(*p.slot));
+	if (!p.slot)
+		return 0;
+	p.r = r;
+	p.progress = progress;
+	p.ctx = ctx;
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.can_fill, NULL);
+	pthread_cond_init(&p.can_use, NULL);
+	pthread_t th;
+	if (pthread_create(&th, NULL, pipe_reader, &p) != 0) {
+		pthread_cond_destroy(&p.can_use);
+		pthread_cond_destroy(&p.can_fill);
+		pthread_mutex_destroy(&p.mu);
+		free(p.slot);
+		return 0;
+	}
+	int rc = 0;
+	for (;;) {
+		pthread_mutex_lock(&p.mu);
+		while (p.count == 0 && !p.done)
+			pthread_cond_wait(&p.can_use, &p.mu);
+		if (p.count == 0) {
+			pthread_mutex_unlock(&p.mu);
+			break;
+		}
+		size_t idx = p.tail;
+		pthread_mutex_unlock(&p.mu);
+		rc = pt_replay_events(rp, p.slot[idx].ev, p.slot[idx].n);
+		pthread_mutex_lock(&p.mu);
+		p.tail = (p.tail + 1) % PIPE_SLOTS;
+		p.count--;
+		if (rc < 0)
+			p.stop = true;
+		pthread_cond_signal(&p.can_fill);
+		pthread_mutex_unlock(&p.mu);
+		if (rc < 0)
+			break;
+	}
+	pthread_join(th, NULL);
+	if (rc == 0)
+		rc = p.reader_rc;
+	for (size_t i = 0; i < PIPE_SLOTS; i++)
+		free(p.slot[i].arena);
+	free(p.slot);
+	pthread_cond_destroy(&p.can_use);
+	pthread_cond_destroy(&p.can_fill);
+	pthread_mutex_destroy(&p.mu);
+	*out = rc;
+	return 1;
+}
+
+/* A reader thread pays off with a second CPU; POOLTRACE_THREADS=1 turns it off. */
+static bool want_threads(void)
+{
+	const char *e = getenv("POOLTRACE_THREADS");
+	if (e && *e)
+		return atoi(e) > 1;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	return ncpu > 1;
 }
 
 int pt_replay_run(struct pt_replay *rp, struct pt_reader *r,
 		  void (*progress)(void *ctx, const struct pt_reader *r), void *ctx)
 {
-	struct pt_event ev;
 	int rc;
-	uint64_t n = 0;
-	while ((rc = pt_reader_next(r, &ev)) > 0) {
-		rc = pt_replay_event(rp, &ev);
-		if (rc < 0)
-			return rc;
-		if (progress && (++n & 0xFFFF) == 0)
-			progress(ctx, r);
-	}
+	if (rp->finished)
+		return PT_ESTATE;
+	if (!want_threads() || !run_threaded(rp, r, progress, ctx, &rc))
+		rc = run_serial(rp, r, progress, ctx);
 	if (rc < 0)
 		return rc;
 	return pt_replay_finish(rp, pt_reader_meta(r)->end_ns);
@@ -889,12 +1226,12 @@ uint64_t pt_replay_bucket_events(const struct pt_replay *rp, uint32_t b)
 int pt_replay_live_foreach(const struct pt_replay *rp,
 			   int (*fn)(void *ctx, const struct pt_live_alloc *a), void *ctx)
 {
-	for (size_t i = 0; i <= rp->live_mask; i++) {
-		const struct live_slot *s = &rp->live[i];
+	for (size_t i = 0; i <= rp->live.mask; i++) {
+		const struct pt__live_slot *s = &rp->live.slot[i];
 		if (!s->addr)
 			continue;
-		struct pt_live_alloc a = {s->addr, s->size, s->ts_ns, s->stat, s->pid, s->tid,
-					  pt__stacks_lookup(rp->stk, s->addr)};
+		struct pt_live_alloc a = {s->addr, pt__live_size(&rp->live, s), s->ts_ns, s->stat,
+					  s->pid, s->tid, pt__stacks_lookup(rp->stk, s->addr)};
 		int rc = fn(ctx, &a);
 		if (rc)
 			return rc;

@@ -67,6 +67,23 @@ int pt_outfile_open(struct pt_outfile *o, const char *path, const char *input,
 		snprintf(err, errsz, "%s: refusing to overwrite the input trace", path);
 		return PT_EUSAGE;
 	}
+#ifndef _WIN32
+	/*
+	 * An existing non-regular file (a device such as /dev/null, a FIFO) is
+	 * written in place: a temporary file renamed over it would replace the
+	 * device itself with a regular file (as root, for everyone).
+	 */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		o->fp = fopen(path, "wb");
+		if (!o->fp) {
+			snprintf(err, errsz, "%s: cannot open output: %s", path, strerror(errno));
+			return PT_EOPEN;
+		}
+		o->direct = true;
+		return 0;
+	}
+#endif
 	size_t n = strlen(path);
 	o->path = strdup(path);
 	o->tmp = malloc(n + 16);
@@ -99,6 +116,19 @@ int pt_outfile_commit(struct pt_outfile *o, char *err, size_t errsz)
 {
 	if (!o->fp)
 		return PT_ESTATE;
+	if (o->direct) {
+		int bad = fflush(o->fp) != 0 || ferror(o->fp);
+		int saved = errno;
+		if (fclose(o->fp) != 0)
+			bad = 1, saved = errno;
+		o->fp = NULL;
+		o->direct = false;
+		if (bad) {
+			snprintf(err, errsz, "cannot write output: %s", strerror(saved));
+			return PT_EIO;
+		}
+		return 0;
+	}
 	if (!o->path) {
 		if (fflush(stdout) != 0 || ferror(stdout)) {
 			snprintf(err, errsz, "error writing to standard output: %s", strerror(errno));
@@ -131,6 +161,7 @@ void pt_outfile_abort(struct pt_outfile *o)
 	if (o->fp && o->fp != stdout)
 		fclose(o->fp);
 	o->fp = NULL;
+	o->direct = false;
 	if (o->tmp)
 		unlink(o->tmp);
 	free(o->tmp);

@@ -182,10 +182,22 @@ struct age_ctx {
 	size_t sk_mask, sk_n;
 };
 
+/*
+ * Hash of a (stat, pid) key. Every bit of the key must reach the low bits
+ * the mask keeps: a plain multiply-and-shift left the low 15 bits of the
+ * hash depending on the pid alone, so with thousands of tags and one process
+ * every key fell into one probe run and the pass became quadratic in the
+ * number of tags (the wide benchmark spent half its time here).
+ */
 static size_t pk_hash(uint32_t stat, uint32_t pid, size_t mask)
 {
-	uint64_t k = ((uint64_t)stat << 32 | pid) * 0x9E3779B97F4A7C15ull;
-	return (size_t)(k >> 17) & mask;
+	uint64_t k = (uint64_t)stat << 32 | pid;
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ull;
+	k ^= k >> 33;
+	return (size_t)k & mask;
 }
 
 static int pk_grow_tab(struct pidkey **tab, size_t *mask)

@@ -49,6 +49,14 @@ struct pt_reader_ops {
 	 * JSON: one object, no trailing newline. @return 0 or a negative PT_E*.
 	 */
 	int (*describe)(struct pt_reader *r, FILE *out, bool json);
+	/*
+	 * Optional (NULL: next() in a loop): fill up to max events, each
+	 * pt_event_init()ed by the reader, ending the batch after a marker.
+	 * @return: events filled (> 0), 0 at end, or a negative PT_E*. An error
+	 * after some events were filled goes to r->pending_err and the events
+	 * are returned.
+	 */
+	int (*next_batch)(struct pt_reader *r, struct pt_event *evs, size_t max);
 };
 
 /* Reader state shared by all formats (the part a format file may touch). */
@@ -67,6 +75,7 @@ struct pt_reader {
 				       * off): the events up to there were read */
 	bool stopped_;                /* ended at a cut: next() returns 0 from now on */
 	char cut_short_msg[512];      /* the first warning that said so */
+	int pending_err;              /* pt_reader_next_batch(): error held back for the next call */
 	char errmsg[512];
 };
 
@@ -101,6 +110,15 @@ int pt_reader_open_input(struct pt_reader **out, struct pt_input *in, const char
  *          pt_reader_errmsg()).
  */
 int pt_reader_next(struct pt_reader *r, struct pt_event *ev);
+
+/**
+ * pt_reader_next_batch() - up to max next events in time order, as max calls
+ * of pt_reader_next() would give them. A batch ends after a marker event, so
+ * the marker text (borrowed) stays valid until the next call. An error after
+ * some events were read is returned by the next call.
+ * @return: number of events (> 0), 0 at end, negative PT_E* on error.
+ */
+int pt_reader_next_batch(struct pt_reader *r, struct pt_event *evs, size_t max);
 
 /** pt_reader_errmsg() - "file:line: what was expected" of the last error. */
 const char *pt_reader_errmsg(const struct pt_reader *r);

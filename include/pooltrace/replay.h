@@ -142,6 +142,17 @@ void pt_replay_free(struct pt_replay *rp);
  */
 int pt_replay_event(struct pt_replay *rp, const struct pt_event *ev);
 
+/* Most events pt_replay_events() takes per internal round (any n is accepted). */
+#define PT_REPLAY_BATCH_MAX 128
+
+/**
+ * pt_replay_events() - fold n events in, in order: the same as n calls of
+ * pt_replay_event(), faster (the live-map slots of later events are
+ * prefetched while earlier ones are processed).
+ * @return: 0, or PT_ENOMEM / PT_ESTATE (events before the failing one are in).
+ */
+int pt_replay_events(struct pt_replay *rp, const struct pt_event *evs, size_t n);
+
 /**
  * pt_replay_finish() - end of input: close the timeline, settle the phases
  * (fallback rule when neither option nor marker set them).

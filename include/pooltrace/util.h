@@ -3,6 +3,7 @@
 #ifndef POOLTRACE_UTIL_H
 #define POOLTRACE_UTIL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -15,6 +16,7 @@ struct pt_outfile {
 	FILE *fp;
 	char *path;     /* final path, NULL for stdout */
 	char *tmp;      /* temporary path */
+	bool direct;    /* an existing device or FIFO, written in place (no temporary) */
 };
 
 /**

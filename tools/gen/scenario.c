@@ -14,7 +14,7 @@
 #include "pooltrace/xmlwrite.h"
 #include "scenario.h"
 
-#define MAX_TAGS 4096
+#define MAX_TAGS 65536
 #define MAX_MARKERS 4096
 #define MAX_FILE (16u << 20)
 
@@ -635,6 +635,8 @@ struct ptg_gen {
 	struct ptg_truth *truth;
 	struct pending_free *heap;
 	size_t nheap, capheap;
+	/* tags by (next allocation, index): the next allocation without a scan of every tag */
+	uint32_t *theap;
 	size_t next_marker;
 	uint64_t seq;
 	uint64_t addr_seq;
@@ -699,6 +701,31 @@ static uint64_t next_gap(struct gen_tag *gt, uint64_t period)
 	return period / 2 + rng_below(&gt->rng, period) + 1;
 }
 
+static bool tag_less(const struct ptg_gen *g, uint32_t a, uint32_t b)
+{
+	uint64_t x = g->tags[a].next_ns, y = g->tags[b].next_ns;
+	return x < y || (x == y && a < b);
+}
+
+/* Restore the tag heap below position i. */
+static void theap_down(struct ptg_gen *g, size_t i)
+{
+	size_t n = g->s->ntags;
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && tag_less(g, g->theap[l], g->theap[m]))
+			m = l;
+		if (r < n && tag_less(g, g->theap[r], g->theap[m]))
+			m = r;
+		if (m == i)
+			return;
+		uint32_t t = g->theap[i];
+		g->theap[i] = g->theap[m];
+		g->theap[m] = t;
+		i = m;
+	}
+}
+
 struct ptg_gen *ptg_gen_new(const struct ptg_scenario *s, struct pt_tags *tags)
 {
 	struct ptg_gen *g = calloc(1, sizeof(*g));
@@ -707,7 +734,8 @@ struct ptg_gen *ptg_gen_new(const struct ptg_scenario *s, struct pt_tags *tags)
 	g->s = s;
 	g->tags = calloc(s->ntags ? s->ntags : 1, sizeof(*g->tags));
 	g->truth = calloc(s->ntags ? s->ntags : 1, sizeof(*g->truth));
-	if (!g->tags || !g->truth) {
+	g->theap = calloc(s->ntags ? s->ntags : 1, sizeof(*g->theap));
+	if (!g->tags || !g->truth || !g->theap) {
 		ptg_gen_free(g);
 		return NULL;
 	}
@@ -760,6 +788,10 @@ struct ptg_gen *ptg_gen_new(const struct ptg_scenario *s, struct pt_tags *tags)
 		g->truth[i].leak = (t->life_min == PTG_FOREVER || t->leak > 0) &&
 				   gt->next_ns != UINT64_MAX;
 	}
+	for (size_t i = 0; i < s->ntags; i++)
+		g->theap[i] = (uint32_t)i;
+	for (size_t i = s->ntags / 2; i-- > 0;)
+		theap_down(g, i);
 	return g;
 }
 
@@ -802,14 +834,8 @@ int ptg_gen_next(struct ptg_gen *g, struct pt_event *ev)
 		uint64_t t_mark = g->next_marker < s->nmarkers ? s->markers[g->next_marker].t_ns
 							       : UINT64_MAX;
 		uint64_t t_free = g->nheap ? g->heap[0].t_ns : UINT64_MAX;
-		uint64_t t_alloc = UINT64_MAX;
-		size_t ai = 0;
-		for (size_t i = 0; i < s->ntags; i++) {
-			if (g->tags[i].next_ns < t_alloc) {
-				t_alloc = g->tags[i].next_ns;
-				ai = i;
-			}
-		}
+		size_t ai = s->ntags ? g->theap[0] : 0;
+		uint64_t t_alloc = s->ntags ? g->tags[ai].next_ns : UINT64_MAX;
 		uint64_t t = t_mark < t_free ? t_mark : t_free;
 		if (t_alloc < t)
 			t = t_alloc;
@@ -887,6 +913,7 @@ int ptg_gen_next(struct ptg_gen *g, struct pt_event *ev)
 		}
 		uint64_t gap = next_gap(gt, tg->period_ns);
 		gt->next_ns = t + gap < gt->until_ns && t + gap > t ? t + gap : UINT64_MAX;
+		theap_down(g, 0); /* ai was the root */
 		fill_common(tg, gt, ev);
 		ev->kind = tg->session != PT_NONE32 ? PT_EV_SESSION_ALLOC : PT_EV_ALLOC;
 		ev->ts_ns = t;
@@ -916,6 +943,7 @@ void ptg_gen_free(struct ptg_gen *g)
 		return;
 	free(g->tags);
 	free(g->truth);
+	free(g->theap);
 	free(g->heap);
 	free(g);
 }

@@ -18,6 +18,7 @@
  * docs/tracerpt-xml.md describes the accepted forms.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -535,10 +536,75 @@ static int scan_fail(struct feed *f, const char *what, unsigned long long cap, c
 	return -1;
 }
 
+/* Newlines in p[0..n). */
+static uint64_t count_nl(const uint8_t *p, size_t n)
+{
+	uint64_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += p[i] == '\n';
+	return k;
+}
+
+/*
+ * Fast path of scan_markup() over a run of bytes that only lengthen the
+ * current run (text up to '<', a quoted value up to its quote, a tag name
+ * up to a byte the tag state acts on): count them and their newlines in one
+ * go. @return bytes consumed, or -1 after scan_fail() when the run passes
+ * the cap (the line is the one of the byte that passed it, as byte by byte).
+ */
+static ptrdiff_t scan_run(struct feed *f, const uint8_t *p, size_t len, const char *what)
+{
+	if (f->sc_run + len > f->max_node) {
+		size_t ok = (size_t)(f->max_node - f->sc_run); /* bytes that still fit */
+		f->sc_line += count_nl(p, ok + 1);
+		return scan_fail(f, what, f->max_node, "--max-xml-node", true);
+	}
+	f->sc_run += len;
+	f->sc_line += count_nl(p, len);
+	return (ptrdiff_t)len;
+}
+
+/* Bytes at the start of p[0..n) that the tag state only counts. */
+static size_t tag_plain(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n && p[i] != '"' && p[i] != '\'' && p[i] != '=' && p[i] != '>')
+		i++;
+	return i;
+}
+
 static int scan_markup(struct feed *f, const uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = p[i];
+	size_t i = 0;
+	while (i < n) {
+		/*
+		 * Speed (docs/performance.md): most bytes are text, quoted values or
+		 * tag names; those runs are measured with memchr() or a tight loop
+		 * instead of going through the state machine one byte at a time.
+		 */
+		if (f->sc_state == SC_TEXT || f->sc_state == SC_QUOTE) {
+			int stop = f->sc_state == SC_TEXT ? '<' : f->sc_quote;
+			const uint8_t *q = memchr(p + i, stop, n - i);
+			size_t len = (q ? (size_t)(q - p) : n) - i;
+			if (len) {
+				if (scan_run(f, p + i, len,
+					     f->sc_state == SC_TEXT ? "text run longer than"
+								    : "tag longer than") < 0)
+					return -1;
+				i += len;
+				continue;
+			}
+		} else if (f->sc_state == SC_TAG) {
+			size_t len = tag_plain(p + i, n - i);
+			if (len) {
+				if (scan_run(f, p + i, len, "tag longer than") < 0)
+					return -1;
+				f->sc_last[1] = p[i + len - 1];
+				i += len;
+				continue;
+			}
+		}
+		uint8_t c = p[i++];
 		if (c == '\n')
 			f->sc_line++;
 		switch (f->sc_state) {

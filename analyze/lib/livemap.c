@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/* The replay's live-allocation map: growth, removal and the side map of big sizes (livemap.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "livemap.h"
+#include "pooltrace/error.h"
+
+#define LIVE_MIN_CAP 4096u
+#define BIG_MIN_CAP 16u
+
+/*
+ * Slots 64-byte aligned: two per cache line, none across two lines. calloc()
+ * (fresh zero pages from the kernel for a big table, no memset pass) with 64
+ * bytes to spare; the block calloc() returned is kept in m->block for free().
+ */
+static struct pt__live_slot *slots_new(size_t cap, void **block)
+{
+	size_t bytes = cap * sizeof(struct pt__live_slot);
+	unsigned char *b = calloc(1, bytes + 64);
+	*block = b;
+	if (!b)
+		return NULL;
+	return (struct pt__live_slot *)(void *)(b + (64 - ((uintptr_t)b & 63)) % 64);
+}
+
+int pt__live_init(struct pt__livemap *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->slot = slots_new(LIVE_MIN_CAP, &m->block);
+	if (!m->slot)
+		return PT_ENOMEM;
+	m->mask = LIVE_MIN_CAP - 1;
+	return 0;
+}
+
+void pt__live_release(struct pt__livemap *m)
+{
+	free(m->block);
+	free(m->big_key);
+	free(m->big_val);
+	memset(m, 0, sizeof(*m));
+}
+
+int pt__live_grow(struct pt__livemap *m)
+{
+	size_t ncap = (m->mask + 1) * 2, nmask = ncap - 1;
+	void *nblock;
+	struct pt__live_slot *nl = slots_new(ncap, &nblock);
+	if (!nl)
+		return PT_ENOMEM;
+	for (size_t i = 0; i <= m->mask; i++) {
+		if (!m->slot[i].addr)
+			continue;
+		size_t h = (size_t)pt__live_hash(m->slot[i].addr) & nmask;
+		while (nl[h].addr)
+			h = (h + 1) & nmask;
+		nl[h] = m->slot[i];
+	}
+	free(m->block);
+	m->block = nblock;
+	m->slot = nl;
+	m->mask = nmask;
+	return 0;
+}
+
+/* ---- side map of sizes that do not fit 32 bits ---- */
+
+static size_t big_find(const struct pt__livemap *m, uint64_t addr, bool *found)
+{
+	size_t i = (size_t)pt__live_hash(addr) & m->big_mask;
+	for (;;) {
+		if (m->big_key[i] == addr) {
+			*found = true;
+			return i;
+		}
+		if (!m->big_key[i]) {
+			*found = false;
+			return i;
+		}
+		i = (i + 1) & m->big_mask;
+	}
+}
+
+uint64_t pt__live_big_size(const struct pt__livemap *m, uint64_t addr)
+{
+	bool found;
+	if (!m->big_key)
+		return 0;
+	size_t i = big_find(m, addr, &found);
+	return found ? m->big_val[i] : 0;
+}
+
+static int big_grow(struct pt__livemap *m)
+{
+	size_t ncap = m->big_key ? (m->big_mask + 1) * 2 : BIG_MIN_CAP, nmask = ncap - 1;
+	uint64_t *nk = calloc(ncap, sizeof(*nk));
+	uint64_t *nv = calloc(ncap, sizeof(*nv));
+	if (!nk || !nv) {
+		free(nk);
+		free(nv);
+		return PT_ENOMEM;
+	}
+	if (m->big_key) {
+		for (size_t i = 0; i <= m->big_mask; i++) {
+			if (!m->big_key[i])
+				continue;
+			size_t h = (size_t)pt__live_hash(m->big_key[i]) & nmask;
+			while (nk[h])
+				h = (h + 1) & nmask;
+			nk[h] = m->big_key[i];
+			nv[h] = m->big_val[i];
+		}
+	}
+	free(m->big_key);
+	free(m->big_val);
+	m->big_key = nk;
+	m->big_val = nv;
+	m->big_mask = nmask;
+	return 0;
+}
+
+static void big_drop(struct pt__livemap *m, uint64_t addr)
+{
+	bool found;
+	if (!m->big_key)
+		return;
+	size_t i = big_find(m, addr, &found);
+	if (!found)
+		return;
+	size_t j = i;
+	for (;;) {
+		j = (j + 1) & m->big_mask;
+		if (!m->big_key[j])
+			break;
+		size_t k = (size_t)pt__live_hash(m->big_key[j]) & m->big_mask;
+		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
+			m->big_key[i] = m->big_key[j];
+			m->big_val[i] = m->big_val[j];
+			i = j;
+		}
+	}
+	m->big_key[i] = 0;
+	m->big_n--;
+}
+
+int pt__live_set_size(struct pt__livemap *m, struct pt__live_slot *s, uint64_t size)
+{
+	if (size < PT__LIVE_BIG) {
+		if (s->size == PT__LIVE_BIG)
+			big_drop(m, s->addr);
+		s->size = (uint32_t)size;
+		return 0;
+	}
+	bool found = false;
+	size_t i = 0;
+	if (m->big_key)
+		i = big_find(m, s->addr, &found);
+	if (!found) {
+		if ((!m->big_key || (m->big_n + 1) * 4 > (m->big_mask + 1) * 3) && big_grow(m) < 0)
+			return PT_ENOMEM;
+		i = big_find(m, s->addr, &found);
+		m->big_key[i] = s->addr;
+		m->big_n++;
+	}
+	m->big_val[i] = size;
+	s->size = PT__LIVE_BIG;
+	return 0;
+}
+
+/* ---- removal ---- */
+
+void pt__live_remove(struct pt__livemap *m, struct pt__live_slot *s)
+{
+	if (s->size == PT__LIVE_BIG)
+		big_drop(m, s->addr);
+	size_t i = (size_t)(s - m->slot);
+	size_t j = i;
+	for (;;) {
+		j = (j + 1) & m->mask;
+		if (!m->slot[j].addr)
+			break;
+		size_t k = (size_t)pt__live_hash(m->slot[j].addr) & m->mask;
+		/* move j to i when its home k is not cyclically in (i, j] */
+		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
+			m->slot[i] = m->slot[j];
+			i = j;
+		}
+	}
+	m->slot[i].addr = 0;
+	m->n--;
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The replay's live-allocation map: address -> (size, entry, time, pid, tid).
+ * Internal to libpooltrace; the replay is its only user.
+ *
+ * Layout (docs/performance.md, "Replay"): open addressing with linear
+ * probing and backward-shift deletion (no tombstones), at most 75 % full.
+ * One slot is 32 bytes, placed 64-byte aligned, so two slots share a cache
+ * line and no slot straddles two: a probe run of up to two slots costs one
+ * cache miss. The size is kept in 32 bits; the rare allocation of 4 GiB - 1
+ * bytes or more (or a hostile size field) stores PT__LIVE_BIG there and its
+ * exact size in a small side map keyed by address, so sizes stay exact.
+ *
+ * The probe functions are inline so the replay's per-event path has no call;
+ * pt__live_hash() is separate so a caller can hash addresses ahead of time
+ * and prefetch their slots (pt__live_prefetch()) while it works on earlier
+ * events.
+ */
+#ifndef PT_LIVEMAP_H
+#define PT_LIVEMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PT__LIVE_BIG UINT32_MAX /* size field: the exact size is in the side map */
+
+struct pt__live_slot {
+	uint64_t addr;  /* 0 = empty */
+	uint64_t ts_ns;
+	uint32_t size;  /* bytes, or PT__LIVE_BIG */
+	uint32_t stat;  /* the replay's entry index */
+	uint32_t pid, tid;
+};
+
+struct pt__livemap {
+	struct pt__live_slot *slot; /* 64-byte aligned, inside block */
+	void *block;
+	size_t mask;    /* capacity - 1 (a power of two) */
+	size_t n;       /* occupied slots */
+	/* sizes that do not fit 32 bits: addr -> size, same probing scheme */
+	uint64_t *big_key, *big_val;
+	size_t big_mask, big_n;
+};
+
+/** pt__live_hash() - the full hash of an address (mask it with m->mask). */
+static inline uint64_t pt__live_hash(uint64_t addr)
+{
+	addr ^= addr >> 33;
+	addr *= 0xff51afd7ed558ccdull;
+	addr ^= addr >> 33;
+	return addr;
+}
+
+/*
+ * pt__live_prefetch() - start loading the home slot of hash h and the slot
+ * after it (for writing): a lookup that does not stop at the home slot, and
+ * the backward shift of a removal, read the next slot, which is on the next
+ * cache line for every second home slot.
+ */
+static inline void pt__live_prefetch(const struct pt__livemap *m, uint64_t h)
+{
+#if defined(__GNUC__) || defined(__clang__)
+	__builtin_prefetch(&m->slot[h & m->mask], 1, 3);
+	__builtin_prefetch(&m->slot[(h + 1) & m->mask], 1, 3);
+#else
+	(void)m;
+	(void)h;
+#endif
+}
+
+/** pt__live_home() - the home slot of hash h (for a second-stage prefetch). */
+static inline const struct pt__live_slot *pt__live_home(const struct pt__livemap *m, uint64_t h)
+{
+	return &m->slot[h & m->mask];
+}
+
+/**
+ * pt__live_lookup() - the slot holding addr (*found true), or the empty slot
+ * where it would go (*found false). addr must not be 0; h = pt__live_hash(addr).
+ */
+static inline struct pt__live_slot *pt__live_lookup(const struct pt__livemap *m, uint64_t addr,
+						    uint64_t h, bool *found)
+{
+	size_t i = (size_t)h & m->mask;
+	for (;;) {
+		struct pt__live_slot *s = &m->slot[i];
+		if (s->addr == addr) {
+			*found = true;
+			return s;
+		}
+		if (!s->addr) {
+			*found = false;
+			return s;
+		}
+		i = (i + 1) & m->mask;
+	}
+}
+
+/** pt__live_full() - true when one more entry would pass the 75 % load factor. */
+static inline bool pt__live_full(const struct pt__livemap *m)
+{
+	return (m->n + 1) * 4 > (m->mask + 1) * 3;
+}
+
+/** pt__live_big_size() - the exact size of a PT__LIVE_BIG entry. */
+uint64_t pt__live_big_size(const struct pt__livemap *m, uint64_t addr);
+
+/** pt__live_size() - the exact size of an occupied slot. */
+static inline uint64_t pt__live_size(const struct pt__livemap *m, const struct pt__live_slot *s)
+{
+	return s->size != PT__LIVE_BIG ? s->size : pt__live_big_size(m, s->addr);
+}
+
+/** pt__live_init() - an empty map. @return 0 or PT_ENOMEM. */
+int pt__live_init(struct pt__livemap *m);
+
+/** pt__live_release() - free the map's memory. */
+void pt__live_release(struct pt__livemap *m);
+
+/** pt__live_grow() - double the capacity; slot pointers become invalid. @return 0 or PT_ENOMEM. */
+int pt__live_grow(struct pt__livemap *m);
+
+/**
+ * pt__live_set_size() - store size in slot s (whose addr is set), using the
+ * side map when it does not fit 32 bits and dropping a side entry the slot
+ * no longer needs. @return 0 or PT_ENOMEM.
+ */
+int pt__live_set_size(struct pt__livemap *m, struct pt__live_slot *s, uint64_t size);
+
+/** pt__live_remove() - empty an occupied slot, shifting later members of its probe run back. */
+void pt__live_remove(struct pt__livemap *m, struct pt__live_slot *s);
+
+#endif
