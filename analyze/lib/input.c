@@ -436,20 +436,6 @@ ssize_t pt_input_read(struct pt_input *in, void *buf, size_t n)
 				return rc;
 		}
 	}
-	if (in->pos == in->len && n >= RAW_BUF / 16 && in->fd >= 0 && !in->gzip && !in->eof) {
-		/*
-		 * A large read of a plain file with nothing buffered goes straight
-		 * to the caller's memory: one copy (the kernel's) instead of two
-		 * (the ETL reader asks for whole 64 KiB buffers).
-		 */
-		ssize_t r = raw_read(in, buf, n);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			in->eof = true;
-		in->off += (uint64_t)r;
-		return r;
-	}
 	if (in->pos == in->len) {
 		int rc = fill(in, 1);
 		if (rc < 0)

@@ -144,7 +144,7 @@ static void big_drop(struct pt__livemap *m, uint64_t addr)
 	m->big_n--;
 }
 
-int pt__live_set_size(struct pt__livemap *m, struct pt__live_slot *s, uint64_t size)
+int pt__live_set_size_slow(struct pt__livemap *m, struct pt__live_slot *s, uint64_t size)
 {
 	if (size < PT__LIVE_BIG) {
 		if (s->size == PT__LIVE_BIG)

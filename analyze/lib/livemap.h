@@ -121,12 +121,22 @@ void pt__live_release(struct pt__livemap *m);
 /** pt__live_grow() - double the capacity; slot pointers become invalid. @return 0 or PT_ENOMEM. */
 int pt__live_grow(struct pt__livemap *m);
 
+/** pt__live_set_size_slow() - pt__live_set_size() when the side map is involved. */
+int pt__live_set_size_slow(struct pt__livemap *m, struct pt__live_slot *s, uint64_t size);
+
 /**
  * pt__live_set_size() - store size in slot s (whose addr is set), using the
  * side map when it does not fit 32 bits and dropping a side entry the slot
  * no longer needs. @return 0 or PT_ENOMEM.
  */
-int pt__live_set_size(struct pt__livemap *m, struct pt__live_slot *s, uint64_t size);
+static inline int pt__live_set_size(struct pt__livemap *m, struct pt__live_slot *s, uint64_t size)
+{
+	if (size < PT__LIVE_BIG && s->size != PT__LIVE_BIG) {
+		s->size = (uint32_t)size;
+		return 0;
+	}
+	return pt__live_set_size_slow(m, s, size);
+}
 
 /** pt__live_remove() - empty an occupied slot, shifting later members of its probe run back. */
 void pt__live_remove(struct pt__livemap *m, struct pt__live_slot *s);

@@ -127,11 +127,8 @@ static void note_cut(struct pt_reader *r, const char *msg)
 	r->cut_short = true;
 }
 
-/*
- * The reader returned rc <= 0 (end or error): fill errmsg, and where the
- * input was cut short, turn the end into a warning and a clean end.
- */
-static int reader_end(struct pt_reader *r, int rc)
+/* pt_reader_next() after next() returned rc <= 0: error text, a cut input. */
+static int next_end(struct pt_reader *r, int rc)
 {
 	if (rc < 0 && !r->errmsg[0]) {
 		const char *ie = pt_input_error(r->in);
@@ -163,7 +160,6 @@ static int reader_end(struct pt_reader *r, int rc)
 	snprintf(r->cut_short_msg, sizeof(r->cut_short_msg), "%s", msg);
 	r->cut_short = true;
 	r->stopped_ = true;
-	r->pending_err = 0;
 	return 0;
 }
 
@@ -179,24 +175,31 @@ int pt_reader_next(struct pt_reader *r, struct pt_event *ev)
 			r->meta.end_ns = ev->ts_ns;
 		return rc;
 	}
-	return reader_end(r, rc);
+	return next_end(r, rc);
+}
+
+/* Events whose strings or frames are borrowed from the reader: a batch ends after one. */
+static bool borrows(const struct pt_event *ev)
+{
+	return ev->kind == PT_EV_MARKER || pt_event_is_aux(ev);
 }
 
 int pt_reader_next_batch(struct pt_reader *r, struct pt_event *evs, size_t max)
 {
 	size_t n = 0;
-	int rc = 0;
-	if (r->stopped_)
-		return 0;
+	int rc = 1;
 	if (r->pending_err)
-		return reader_end(r, r->pending_err); /* sticky, as a failing next() keeps failing */
+		return r->pending_err; /* sticky, as a failing next() keeps failing */
+	if (r->stopped_ || max == 0)
+		return 0;
 	if (max > INT_MAX)
 		max = INT_MAX;
 	if (r->ops->next_batch) {
 		rc = r->ops->next_batch(r, evs, max);
 		if (rc > 0) {
 			n = (size_t)rc;
-			rc = 0;
+			rc = r->pending_err ? r->pending_err : 1;
+			r->pending_err = 0;
 		}
 	} else {
 		while (n < max) {
@@ -204,24 +207,24 @@ int pt_reader_next_batch(struct pt_reader *r, struct pt_event *evs, size_t max)
 			rc = r->ops->next(r, &evs[n]);
 			if (rc <= 0)
 				break;
-			/* marker text and stack frames are borrowed: the batch ends with them */
-			enum pt_event_kind k = evs[n++].kind;
-			if (k == PT_EV_MARKER || k == PT_EV_STACK || k == PT_EV_IMAGE)
+			if (borrows(&evs[n++]))
 				break;
 		}
-		if (rc > 0)
-			rc = 0;
-		if (rc < 0 && n)
-			r->pending_err = rc; /* the events first; the error on the next call */
 	}
 	uint64_t end = r->meta.end_ns;
 	for (size_t i = 0; i < n; i++)
 		end = evs[i].ts_ns > end ? evs[i].ts_ns : end;
 	r->meta.end_ns = end;
 	r->events += n;
-	if (n)
-		return (int)n;
-	return reader_end(r, rc);
+	if (rc <= 0) {
+		/* the input ended or failed after these n events: as pt_reader_next() */
+		rc = next_end(r, rc);
+		if (rc == 0)
+			r->stopped_ = true; /* the end is reached: later calls return 0 */
+		else if (n)
+			r->pending_err = rc;
+	}
+	return n ? (int)n : (rc > 0 ? 0 : rc);
 }
 
 const char *pt_reader_errmsg(const struct pt_reader *r)

@@ -271,7 +271,7 @@ static inline int64_t stat_lookup(struct pt_replay *rp, pt_tag_id tag, enum pt_p
 /* ---- timeline ---- */
 
 /* Record the entry's counters for bucket; prev_bytes is what it held before this event. */
-static void series_note(struct pt_tagstat *st, uint32_t bucket, uint64_t prev_bytes)
+static inline void series_note(struct pt_tagstat *st, uint32_t bucket, uint64_t prev_bytes)
 {
 	if (st->nseries && st->series[st->nseries - 1].bucket == bucket) {
 		struct pt_series_point *p = &st->series[st->nseries - 1];
@@ -567,9 +567,9 @@ static int on_stack(struct pt_replay *rp, const struct pt_event *ev)
 		rp->totals.stacks_free++;
 		return 0;
 	}
-	bool found;
-	pt__live_lookup(&rp->live, hit->addr, pt__live_hash(hit->addr), &found);
-	if (!found) {
+	bool live;
+	(void)pt__live_lookup(&rp->live, hit->addr, pt__live_hash(hit->addr), &live);
+	if (!live) {
 		rp->totals.stacks_not_live++; /* freed already, or not tracked (max_live) */
 		return 0;
 	}
@@ -637,7 +637,7 @@ static int enter_bucket(struct pt_replay *rp, uint64_t ts)
 static inline int replay_one(struct pt_replay *rp, const struct pt_event *ev, uint64_t h)
 {
 	if (ev->kind == PT_EV_STACK || ev->kind == PT_EV_IMAGE)
-		return on_aux(rp, ev); /* no time of their own on the axes, not counted as events */
+		return on_aux(rp, ev);
 	uint64_t ts = ev->ts_ns;
 	if (ts < rp->last_ns) {
 		rp->totals.out_of_order++;
@@ -895,30 +895,24 @@ static int run_serial(struct pt_replay *rp, struct pt_reader *r,
  * trace into a ring of PIPE_SLOTS batches of up to PIPE_BATCH events while
  * the calling thread replays the batches before them. The reader thread owns
  * the reader (and calls progress); the replay thread owns the replay; they
- * share only the ring. A marker's text is copied into its slot, so it stays
- * valid after the reader moved on. Memory: the ring, about 0.7 MB.
+ * share only the ring. Marker and image texts and stack frames are borrowed
+ * from the reader: they are copied into their slot's arenas, so they stay
+ * valid after the reader moved on. Memory: the ring, about 1 MB, plus the
+ * arenas (the texts and stacks of one batch).
  */
 #define PIPE_SLOTS 8
 #define PIPE_BATCH 1024
+#define NO_OFF SIZE_MAX
 
 struct pipe_slot {
 	struct pt_event ev[PIPE_BATCH];
 	size_t n;
-	/*
-	 * Copies of the borrowed data of this slot's events (marker and image
-	 * text, stack frames), so it stays valid after the reader moved on.
-	 * Pointers are set once the slot is full: the arena may move while it
-	 * fills. Bounded by PIPE_BATCH events of at most PT_STACK_MAX_FRAMES
-	 * frames or one text each.
-	 */
-	char *arena;
-	size_t arena_len, arena_cap;
-	size_t nborrow;
-	struct borrow {
-		uint32_t ev;
-		uint32_t frames; /* 1: frames, 0: text */
-		size_t off;
-	} borrow[PIPE_BATCH];
+	/* copies of borrowed data; offsets per event while the arenas may still move */
+	size_t foff[PIPE_BATCH], toff[PIPE_BATCH];
+	uint64_t *frames;
+	size_t frames_n, frames_cap;
+	char *text;
+	size_t text_n, text_cap;
 };
 
 struct pipe {
@@ -933,57 +927,56 @@ struct pipe {
 	void *ctx;
 };
 
-/* Copy the borrowed data of event idx of the slot into its arena. */
-static int keep_borrowed(struct pipe_slot *sl, size_t idx)
+static int arena_reserve(void **p, size_t *cap, size_t need, size_t elem)
 {
-	const struct pt_event *ev = &sl->ev[idx];
-	const void *src;
-	size_t len;
-	uint32_t is_frames = 0;
-	if (ev->kind == PT_EV_STACK) {
-		if (!ev->frames || !ev->nframes)
-			return 0;
-		src = ev->frames;
-		len = (size_t)ev->nframes * sizeof(uint64_t);
-		is_frames = 1;
-	} else if (ev->kind == PT_EV_MARKER || ev->kind == PT_EV_IMAGE) {
-		if (!ev->marker)
-			return 0;
-		src = ev->marker;
-		len = strlen(ev->marker) + 1;
-	} else {
+	if (need <= *cap)
 		return 0;
-	}
-	size_t off = (sl->arena_len + 7) & ~(size_t)7; /* frames stay 8-byte aligned */
-	if (off + len > sl->arena_cap) {
-		size_t ncap = sl->arena_cap ? sl->arena_cap : 4096;
-		while (ncap < off + len)
-			ncap *= 2;
-		char *a = realloc(sl->arena, ncap);
-		if (!a)
-			return PT_ENOMEM;
-		sl->arena = a;
-		sl->arena_cap = ncap;
-	}
-	memcpy(sl->arena + off, src, len);
-	sl->arena_len = off + len;
-	sl->borrow[sl->nborrow].ev = (uint32_t)idx;
-	sl->borrow[sl->nborrow].frames = is_frames;
-	sl->borrow[sl->nborrow].off = off;
-	sl->nborrow++;
+	size_t ncap = *cap ? *cap : 256;
+	while (ncap < need)
+		ncap *= 2;
+	void *np = realloc(*p, ncap * elem);
+	if (!np)
+		return PT_ENOMEM;
+	*p = np;
+	*cap = ncap;
 	return 0;
 }
 
-/* Point the slot's events at their copies, once the arena no longer moves. */
-static void seal_borrowed(struct pipe_slot *sl)
+/* Copy the borrowed text (marker, image name) or frames of event i into the slot's arenas. */
+static int keep_borrowed(struct pipe_slot *sl, size_t i)
 {
-	for (size_t i = 0; i < sl->nborrow; i++) {
-		struct pt_event *ev = &sl->ev[sl->borrow[i].ev];
-		const char *p = sl->arena + sl->borrow[i].off;
-		if (sl->borrow[i].frames)
-			ev->frames = (const uint64_t *)(const void *)p;
-		else
-			ev->marker = p;
+	struct pt_event *ev = &sl->ev[i];
+	if (ev->kind == PT_EV_STACK && ev->frames) {
+		uint32_t nf = ev->nframes < PT_STACK_MAX_FRAMES ? ev->nframes : PT_STACK_MAX_FRAMES;
+		if (arena_reserve((void **)&sl->frames, &sl->frames_cap, sl->frames_n + nf,
+				  sizeof(*sl->frames)) < 0)
+			return PT_ENOMEM;
+		memcpy(sl->frames + sl->frames_n, ev->frames, nf * sizeof(*sl->frames));
+		sl->foff[i] = sl->frames_n;
+		sl->frames_n += nf;
+		ev->nframes = nf;
+		ev->frames = NULL;
+	}
+	if (ev->marker) {
+		size_t len = strlen(ev->marker) + 1;
+		if (arena_reserve((void **)&sl->text, &sl->text_cap, sl->text_n + len, 1) < 0)
+			return PT_ENOMEM;
+		memcpy(sl->text + sl->text_n, ev->marker, len);
+		sl->toff[i] = sl->text_n;
+		sl->text_n += len;
+		ev->marker = NULL;
+	}
+	return 0;
+}
+
+/* The slot is full: point its events at the arenas (which no longer move). */
+static void fix_borrowed(struct pipe_slot *sl)
+{
+	for (size_t i = 0; i < sl->n; i++) {
+		if (sl->foff[i] != NO_OFF)
+			sl->ev[i].frames = sl->frames + sl->foff[i];
+		if (sl->toff[i] != NO_OFF)
+			sl->ev[i].marker = sl->text + sl->toff[i];
 	}
 }
 
@@ -1002,23 +995,25 @@ static void *pipe_reader(void *arg)
 		if (stop)
 			break;
 		struct pipe_slot *sl = &p->slot[idx];
-		sl->n = 0;
-		sl->arena_len = 0;
-		sl->nborrow = 0;
+		sl->n = sl->frames_n = sl->text_n = 0;
 		while (sl->n < PIPE_BATCH) {
 			rc = pt_reader_next_batch(p->r, sl->ev + sl->n, PIPE_BATCH - sl->n);
 			if (rc <= 0)
 				break;
+			size_t from = sl->n;
 			sl->n += (size_t)rc;
-			/* a batch ends with its only event that borrows data, if any */
-			int k = keep_borrowed(sl, sl->n - 1);
-			if (k < 0) {
-				sl->n--; /* its data could not be kept: it is not replayed */
-				rc = k;
-				break;
+			for (size_t i = from; i < sl->n; i++) {
+				sl->foff[i] = sl->toff[i] = NO_OFF;
+				if (sl->ev[i].marker || (sl->ev[i].kind == PT_EV_STACK && sl->ev[i].frames)) {
+					int k = keep_borrowed(sl, i);
+					if (k < 0)
+						rc = k;
+				}
 			}
+			if (rc < 0)
+				break;
 		}
-		seal_borrowed(sl);
+		fix_borrowed(sl);
 		uint64_t before = n;
 		n += sl->n;
 		if (p->progress && (n >> 16) != (before >> 16))
@@ -1093,8 +1088,10 @@ static int run_threaded(struct pt_replay *rp, struct pt_reader *r,
 	pthread_join(th, NULL);
 	if (rc == 0)
 		rc = p.reader_rc;
-	for (size_t i = 0; i < PIPE_SLOTS; i++)
-		free(p.slot[i].arena);
+	for (size_t i = 0; i < PIPE_SLOTS; i++) {
+		free(p.slot[i].frames);
+		free(p.slot[i].text);
+	}
 	free(p.slot);
 	pthread_cond_destroy(&p.can_use);
 	pthread_cond_destroy(&p.can_fill);

@@ -51,7 +51,8 @@ struct pt_reader_ops {
 	int (*describe)(struct pt_reader *r, FILE *out, bool json);
 	/*
 	 * Optional (NULL: next() in a loop): fill up to max events, each
-	 * pt_event_init()ed by the reader, ending the batch after a marker.
+	 * pt_event_init()ed by the reader, ending the batch after a marker,
+	 * stack or image event (their text and frames are borrowed).
 	 * @return: events filled (> 0), 0 at end, or a negative PT_E*. An error
 	 * after some events were filled goes to r->pending_err and the events
 	 * are returned.
@@ -71,11 +72,11 @@ struct pt_reader {
 	uint64_t skipped_bad;         /* bad events skipped with keep_going */
 	uint64_t skipped_other;       /* well-formed events of no interest */
 	uint64_t warnings;            /* warnings issued */
+	int pending_err;              /* pt_reader_next_batch(): error held back for the next call */
 	bool cut_short;               /* the input ended early (a file or gzip stream cut
 				       * off): the events up to there were read */
-	bool stopped_;                /* ended at a cut: next() returns 0 from now on */
+	bool stopped_;                /* ended (at a cut, or seen by a batch): next() returns 0 from now on */
 	char cut_short_msg[512];      /* the first warning that said so */
-	int pending_err;              /* pt_reader_next_batch(): error held back for the next call */
 	char errmsg[512];
 };
 
@@ -113,9 +114,9 @@ int pt_reader_next(struct pt_reader *r, struct pt_event *ev);
 
 /**
  * pt_reader_next_batch() - up to max next events in time order, as max calls
- * of pt_reader_next() would give them. A batch ends after a marker event, so
- * the marker text (borrowed) stays valid until the next call. An error after
- * some events were read is returned by the next call.
+ * of pt_reader_next() would give them. A batch ends after a marker, stack or
+ * image event, so its borrowed text or frames stay valid until the next call.
+ * An error after some events were read is returned by the next call.
  * @return: number of events (> 0), 0 at end, negative PT_E* on error.
  */
 int pt_reader_next_batch(struct pt_reader *r, struct pt_event *evs, size_t max);

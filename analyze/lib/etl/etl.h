@@ -173,9 +173,17 @@ static inline uint64_t pt__etl_clock_ns(const struct pt_etl_clock *c, uint64_t t
 		return 0;
 	uint64_t d = ts - c->t0;
 	if (c->mult) {
+#if defined(__GNUC__) || defined(__clang__)
+		/* the overflow check without a 64-bit division per event */
+		uint64_t ns;
+		if (__builtin_mul_overflow(d, c->mult, &ns))
+			return UINT64_MAX;
+		return ns;
+#else
 		if (d > UINT64_MAX / c->mult)
 			return UINT64_MAX;
 		return d * c->mult;
+#endif
 	}
 	return pt__muldiv_u64(d, 1000000000u, c->freq);
 }

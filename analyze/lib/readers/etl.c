@@ -124,9 +124,9 @@ struct etl {
 	uint32_t tc_key[1u << TAG_CACHE_BITS];
 	pt_tag_id tc_id[1u << TAG_CACHE_BITS];
 	char mark[MAX_MARK];
+	struct pt_event blank;      /* pt_event_init()ed once: copied into every batch slot */
 	uint64_t frames[PT_STACK_MAX_FRAMES];
 	char image_name[MAX_IMAGE_NAME];
-	struct pt_event blank;      /* pt_event_init()ed once: copied into every batch slot */
 };
 
 static struct ebuf *buf_get(struct etl *e, uint32_t size)
@@ -1332,9 +1332,12 @@ static int etl_next_batch(struct pt_reader *r, struct pt_event *evs, size_t max)
 		}
 		if (rc == 0)
 			break;
-		enum pt_event_kind k = evs[n++].kind;
-		if (k == PT_EV_MARKER || k == PT_EV_STACK || k == PT_EV_IMAGE)
-			break; /* borrowed text or frames: valid only until the next call */
+		/* marker text, image names and stack frames are borrowed: the batch ends there */
+		if (evs[n].kind == PT_EV_MARKER || pt_event_is_aux(&evs[n])) {
+			n++;
+			break;
+		}
+		n++;
 	}
 	return (int)n;
 }
