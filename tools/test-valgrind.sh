@@ -11,6 +11,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${PT_BUILD_DIR:-$top/build}
 labels=${PT_VG_LABELS:-unit fuzz}
 exclude=${PT_VG_EXCLUDE:-^unit\.test_truncation$}
+# the SIGKILL test of the native writer: fewer kills than its default 120 (each is slow here)
+export PT_KILL_ITERATIONS=${PT_KILL_ITERATIONS:-24}
 command -v valgrind >/dev/null || { echo "valgrind: not installed (apt-get install valgrind)" >&2; exit 2; }
 cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"${PT_JOBS:-2}" >/dev/null

@@ -64,10 +64,11 @@ fi
 # 3. Ctrl-C without a command, with --mark from another process
 "$CAP" -o "$work/int.ptz" --control "$ctl" 2>"$work/int.err" &
 cap=$!
-# wait until the capture listens (setup takes longer on a loaded machine)
-for i in $(seq 100); do
+# wait until the capture listens (set-up takes longer on a loaded machine, and tens of
+# seconds under sanitizers: loading the event formats)
+for i in $(seq 600); do
 	"$CAP" --mark workload-start --control "$ctl" 2>/dev/null && break
-	[ $i -eq 100 ] && fail "--mark to a running capture: $(cat "$work/int.err")"
+	[ $i -eq 600 ] && fail "--mark to a running capture: $(cat "$work/int.err")"
 	sleep 0.1
 done
 sleep 0.5

@@ -40,8 +40,9 @@ ctl="$work/ctl"
 
 # 1. disk full while recording: a workload making kernel allocations until the capture stops it
 out="$small/full.ptz"
-start=$(date +%s)
-"$CAP" -o "$out" --control "$ctl" --cooldown 0 --duration 60 -- \
+# (--duration only bounds a run whose disk never fills; set-up alone takes tens of seconds
+# under sanitizers)
+"$CAP" -o "$out" --control "$ctl" --cooldown 0 --duration 300 -- \
 	sh -c "while :; do '$HELPER' clean 2000 || exit 1; done" 2>"$work/full.err" &
 cap=$!
 wait $cap
@@ -50,7 +51,7 @@ cat "$work/full.err"
 [ $rc -eq 1 ] || fail "disk full: capture exit $rc (want 1)"
 grep -q "writing $out: disk full" "$work/full.err" || fail "disk full: no 'disk full' message naming the file"
 grep -q "events written" "$work/full.err" && fail "disk full: a success summary was printed"
-[ $(( $(date +%s) - start )) -lt 50 ] || fail "disk full: the capture did not stop at the full disk"
+grep -q "stopped: duration" "$work/full.err" && fail "disk full: the capture did not stop at the full disk"
 [ -s "$out" ] || fail "disk full: no file left"
 [ -e "$T/instances/pooltrace-capture-$cap" ] && fail "disk full: tracing instance left behind"
 said=$(sed -n 's/.*keeps the \([0-9]*\) chunks (\([0-9]*\) events).*/\1 \2/p' "$work/full.err")
