@@ -334,6 +334,12 @@ static void utf16_to_utf8(const uint8_t *s, size_t maxunits, char *out, size_t o
 		uint32_t c = pt__le16(s + 2 * i);
 		if (c == 0)
 			break;
+		if (c < 0x80) { /* ASCII, nearly every character of a path: no re-encoding */
+			if (o + 2 > outsz)
+				break;
+			out[o++] = (char)c;
+			continue;
+		}
 		if (c >= 0xD800 && c < 0xDC00 && i + 1 < maxunits) {
 			uint32_t lo = pt__le16(s + 2 * i + 2);
 			if (lo >= 0xDC00 && lo < 0xE000) {
