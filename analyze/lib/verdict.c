@@ -309,39 +309,39 @@ static int on_live(void *ctx, const struct pt_live_alloc *a)
 	return 0;
 }
 
+/*
+ * Put k into the top list list[0..*n) of capacity cap (struct pt_pid_bytes
+ * or pt_stack_bytes, whose key field is KEY): most bytes first, ties by the
+ * smaller key; an item past the capacity is left out.
+ */
+#define TOP_INSERT(list, n, cap, KEY, k)                                                  \
+	do {                                                                              \
+		uint32_t pos_ = (n);                                                      \
+		while (pos_ > 0 && ((list)[pos_ - 1].bytes < (k)->bytes ||                \
+				    ((list)[pos_ - 1].bytes == (k)->bytes &&              \
+				     (list)[pos_ - 1].KEY > (k)->pid)))                   \
+			pos_--;                                                           \
+		if (pos_ >= (cap))                                                        \
+			break;                                                            \
+		uint32_t last_ = (n) < (cap) ? (n) : (cap) - 1;                           \
+		memmove(&(list)[pos_ + 1], &(list)[pos_], (last_ - pos_) * sizeof((list)[0])); \
+		(list)[pos_].KEY = (k)->pid;                                              \
+		(list)[pos_].live = (k)->live;                                            \
+		(list)[pos_].bytes = (k)->bytes;                                          \
+		if ((n) < (cap))                                                          \
+			(n)++;                                                            \
+	} while (0)
+
+/* A stack's live bytes of one entry (the stack id is in pidkey.pid). */
 static void add_stack(struct pt_tag_verdict *v, const struct pidkey *k)
 {
 	v->stacks_distinct++;
-	uint32_t n = v->nstacks, pos = n;
-	while (pos > 0 && (v->stacks[pos - 1].bytes < k->bytes ||
-			   (v->stacks[pos - 1].bytes == k->bytes && v->stacks[pos - 1].stack > k->pid)))
-		pos--;
-	if (pos >= PT_TOP_STACKS)
-		return;
-	uint32_t last = n < PT_TOP_STACKS ? n : PT_TOP_STACKS - 1;
-	memmove(&v->stacks[pos + 1], &v->stacks[pos], (last - pos) * sizeof(v->stacks[0]));
-	v->stacks[pos].stack = k->pid;
-	v->stacks[pos].live = k->live;
-	v->stacks[pos].bytes = k->bytes;
-	if (n < PT_TOP_STACKS)
-		v->nstacks++;
+	TOP_INSERT(v->stacks, v->nstacks, PT_TOP_STACKS, stack, k);
 }
 
 static void add_pid(struct pt_tag_verdict *v, const struct pidkey *k)
 {
-	uint32_t n = v->npids, pos = n;
-	while (pos > 0 && (v->pids[pos - 1].bytes < k->bytes ||
-			   (v->pids[pos - 1].bytes == k->bytes && v->pids[pos - 1].pid > k->pid)))
-		pos--;
-	if (pos >= PT_TOP_PIDS)
-		return;
-	uint32_t last = n < PT_TOP_PIDS ? n : PT_TOP_PIDS - 1;
-	memmove(&v->pids[pos + 1], &v->pids[pos], (last - pos) * sizeof(v->pids[0]));
-	v->pids[pos].pid = k->pid;
-	v->pids[pos].live = k->live;
-	v->pids[pos].bytes = k->bytes;
-	if (n < PT_TOP_PIDS)
-		v->npids++;
+	TOP_INSERT(v->pids, v->npids, PT_TOP_PIDS, pid, k);
 }
 
 static int gather_age(const struct pt_replay *rp, struct pt_tag_verdict *v, size_t n)
