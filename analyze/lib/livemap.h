@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hash.h"
+
 #define PT__LIVE_BIG UINT32_MAX /* size field: the exact size is in the side map */
 
 struct pt__live_slot {
@@ -46,10 +48,7 @@ struct pt__livemap {
 /** pt__live_hash() - the full hash of an address (mask it with m->mask). */
 static inline uint64_t pt__live_hash(uint64_t addr)
 {
-	addr ^= addr >> 33;
-	addr *= 0xff51afd7ed558ccdull;
-	addr ^= addr >> 33;
-	return addr;
+	return pt__mix64_half(addr);
 }
 
 /*

@@ -27,6 +27,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "livemap.h"
 #include "pooltrace/error.h"
 #include "pooltrace/reader.h"
@@ -100,14 +101,6 @@ struct pt_replay {
 	uint64_t end_ns;
 	bool finished;
 };
-
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return x;
-}
 
 struct pt_replay *pt_replay_new(const struct pt_tags *tags, const struct pt_replay_opts *opts)
 {
@@ -187,7 +180,7 @@ static int grow_sidx(struct pt_replay *rp)
 	for (size_t i = 0; i <= rp->sidx_mask; i++) {
 		if (!rp->sidx_key[i])
 			continue;
-		size_t h = mix64(rp->sidx_key[i]) & (ncap - 1);
+		size_t h = pt__mix64_half(rp->sidx_key[i]) & (ncap - 1);
 		while (nk[h])
 			h = (h + 1) & (ncap - 1);
 		nk[h] = rp->sidx_key[i];
@@ -205,7 +198,7 @@ static int grow_sidx(struct pt_replay *rp)
 static int64_t stat_for(struct pt_replay *rp, pt_tag_id tag, enum pt_pool pool)
 {
 	uint64_t key = (((uint64_t)tag << 4) | (uint64_t)pool) + 1;
-	size_t h = mix64(key) & rp->sidx_mask;
+	size_t h = pt__mix64_half(key) & rp->sidx_mask;
 	while (rp->sidx_key[h]) {
 		if (rp->sidx_key[h] == key)
 			return rp->sidx_val[h];

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "pooltrace/error.h"
 #include "pooltrace/event.h"
 #include "stacks.h"
@@ -58,16 +59,6 @@ struct pt__stacks {
 	bool sealed;
 };
 
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
 struct pt__stacks *pt__stacks_new(void)
 {
 	struct pt__stacks *s = calloc(1, sizeof(*s));
@@ -107,9 +98,9 @@ static bool kernel_addr(uint64_t a)
 
 static uint64_t stack_hash(uint32_t pid, const uint64_t *f, uint32_t n)
 {
-	uint64_t h = mix64(((uint64_t)pid << 32) ^ n ^ 0x5bd1e995u);
+	uint64_t h = pt__fmix64(((uint64_t)pid << 32) ^ n ^ 0x5bd1e995u);
 	for (uint32_t i = 0; i < n; i++)
-		h = mix64(h ^ f[i]) + i;
+		h = pt__fmix64(h ^ f[i]) + i;
 	return h | 1;
 }
 
@@ -218,7 +209,7 @@ static int b_grow(struct pt__stacks *s)
 	for (size_t i = 0; i <= s->b_mask; i++) {
 		if (!s->b[i].addr)
 			continue;
-		size_t h = mix64(s->b[i].addr) & (ncap - 1);
+		size_t h = pt__fmix64(s->b[i].addr) & (ncap - 1);
 		while (nb[h].addr)
 			h = (h + 1) & (ncap - 1);
 		nb[h] = s->b[i];
@@ -231,7 +222,7 @@ static int b_grow(struct pt__stacks *s)
 
 static struct bind *b_find(const struct pt__stacks *s, uint64_t addr)
 {
-	size_t h = mix64(addr) & s->b_mask;
+	size_t h = pt__fmix64(addr) & s->b_mask;
 	for (;;) {
 		struct bind *e = &s->b[h];
 		if (e->addr == addr)
@@ -253,7 +244,7 @@ int pt__stacks_bind(struct pt__stacks *s, uint64_t addr, uint32_t id)
 	}
 	if ((s->nb + 1) * 4 > (s->b_mask + 1) * 3 && b_grow(s) < 0)
 		return PT_ENOMEM;
-	size_t h = mix64(addr) & s->b_mask;
+	size_t h = pt__fmix64(addr) & s->b_mask;
 	while (s->b[h].addr)
 		h = (h + 1) & s->b_mask;
 	s->b[h].addr = addr;
@@ -274,7 +265,7 @@ void pt__stacks_unbind(struct pt__stacks *s, uint64_t addr)
 		j = (j + 1) & s->b_mask;
 		if (!s->b[j].addr)
 			break;
-		size_t k = mix64(s->b[j].addr) & s->b_mask;
+		size_t k = pt__fmix64(s->b[j].addr) & s->b_mask;
 		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
 			s->b[i] = s->b[j];
 			i = j;

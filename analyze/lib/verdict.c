@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "pooltrace/error.h"
 #include "pooltrace/report.h"
 #include "pooltrace/verdict.h"
@@ -191,13 +192,7 @@ struct age_ctx {
  */
 static size_t pk_hash(uint32_t stat, uint32_t pid, size_t mask)
 {
-	uint64_t k = (uint64_t)stat << 32 | pid;
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdull;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ull;
-	k ^= k >> 33;
-	return (size_t)k & mask;
+	return (size_t)pt__fmix64((uint64_t)stat << 32 | pid) & mask;
 }
 
 static int pk_grow_tab(struct pidkey **tab, size_t *mask)
