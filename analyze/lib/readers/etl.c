@@ -51,12 +51,30 @@ struct ebuf {
 	uint8_t data[];
 };
 
+/*
+ * One decoded event waiting in its stream's queue. Pool events are decoded
+ * when their buffer is walked (a run of up to EVQ at a time, in a tight
+ * loop); the tag is interned and marks, stacks and images are decoded only
+ * when the merge returns the event, so tag ids keep the order of time and
+ * borrowed text and frames stay valid until the next call.
+ */
+struct qent {
+	struct pt_event ev; /* pool events: ev.tag holds the raw 4 tag bytes until returned */
+	const uint8_t *p;   /* the record (pool: for messages), payload (stack, image), text (mark) */
+	uint32_t len;       /* mark text length; stack and image payload length */
+	uint8_t op;         /* pool opcode 0x20..0x23, 0 for a mark, EV_OP_STACK/EV_OP_IMAGE */
+	uint8_t ps;         /* payload pointer size */
+};
+
+/* Events decoded per walk of a buffer (never across buffers: the buffer stays until they are out). */
+#define EVQ 64u
+
 struct stream {
 	uint32_t cpu;
 	uint32_t slot;      /* creation order; ties in time go to the lower slot */
 	uint32_t heap_i;
 	bool idle;          /* no event, no active buffer, empty queue */
-	bool has_ev;
+	bool has_ev;        /* q[qi] is the next event */
 	struct ebuf *q_head, *q_tail;
 	struct ebuf *cur;   /* active buffer */
 	const uint8_t *rd;  /* its records */
@@ -64,14 +82,9 @@ struct stream {
 	bool rd_decoded;    /* rd points into dec (positions are decompressed bytes) */
 	uint8_t *dec;
 	size_t dec_cap;
-	/* the next event, decoded into the caller's pt_event when it is returned */
-	uint64_t ev_ts;     /* ns */
-	const uint8_t *ev_p;/* payload (pool) or text (mark) */
-	size_t ev_len;      /* mark text length; stack and image payload length */
-	uint64_t ev_off;    /* for messages */
-	uint32_t ev_pid, ev_tid;
-	uint8_t ev_op;      /* pool opcode 0x20..0x23, 0 for a mark, EV_OP_STACK/EV_OP_IMAGE */
-	uint8_t ev_ps;      /* payload pointer size */
+	uint64_t ev_ts;     /* ns of the next event (q[qi].ev.ts_ns): the merge key */
+	uint32_t qi, qn;    /* next event and count in q */
+	struct qent q[EVQ]; /* slots keep pt_event_init() values in the fields pool events do not set */
 };
 
 /* One parsed record header. */
@@ -124,7 +137,7 @@ struct etl {
 	uint32_t tc_key[1u << TAG_CACHE_BITS];
 	pt_tag_id tc_id[1u << TAG_CACHE_BITS];
 	char mark[MAX_MARK];
-	struct pt_event blank;      /* pt_event_init()ed once: copied into every batch slot */
+	struct pt_event blank;      /* pt_event_init()ed once: the start of every queue slot */
 	uint64_t frames[PT_STACK_MAX_FRAMES];
 	char image_name[MAX_IMAGE_NAME];
 };
@@ -592,6 +605,8 @@ static struct stream *stream_get(struct etl *e, uint32_t cpu)
 	struct stream *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
+	for (uint32_t i = 0; i < EVQ; i++)
+		s->q[i].ev = e->blank;
 	s->cpu = cpu;
 	s->slot = e->nslots;
 	e->slots[e->nslots] = s;
@@ -645,55 +660,98 @@ static uint64_t rec_off(const struct stream *s, const uint8_t *p)
 	return s->cur->off + PT_ETL_BUFHDR + (uint64_t)(p - s->rd);
 }
 
-/*
- * Check a pool alloc/free record and note it as the stream's next event
- * (decoded when returned). @return 1 event, 0 skipped, <0 error.
- */
-static int pool_event(struct pt_reader *r, struct etl *e, struct stream *s,
-		      const struct rec *rc, unsigned op)
+/* Pointer size of a pool payload of len bytes (opcode op), 0 when too short for either. */
+static inline size_t pool_ps(size_t len, bool ptr64, unsigned op)
 {
-	size_t len = rc->size - rc->hdr;
-	size_t extra = (op == 0x21 || op == 0x23) ? 4 : 0;
-	size_t ps = rc->ptr64 ? 8 : 4;
-	if (len < 8 + 2 * ps + extra) {
-		size_t other = ps == 8 ? 4 : 8;
-		if (len >= 8 + 2 * other + extra) {
-			ps = other;
-		} else {
-			e->st.pool_events_bad++;
-			if (!r->opts.keep_going)
-				return pt_reader_error_at(r, PT_EFORMAT, rec_off(s, rc->p),
-							  "pool event 0x%04x payload is %zu bytes, "
-							  "need %zu",
-							  rc->hook ? rc->hook : 0x0E00 + op, len,
-							  8 + 2 * ps + extra);
-			r->skipped_bad++;
-			return 0;
-		}
+	size_t extra = (op & 1) ? 4 : 0; /* 0x21, 0x23: session id */
+	size_t ps = ptr64 ? 8 : 4;
+	if (len >= 8 + 2 * ps + extra)
+		return ps;
+	size_t other = ps == 8 ? 4 : 8;
+	return len >= 8 + 2 * other + extra ? other : 0;
+}
+
+/* A pool payload too short to decode: an error, or with keep_going skipped. @return 0 or <0. */
+static int pool_bad(struct pt_reader *r, struct etl *e, struct stream *s, const uint8_t *rec,
+		    uint16_t hook, unsigned op, size_t len, bool ptr64)
+{
+	e->st.pool_events_bad++;
+	if (!r->opts.keep_going)
+		return pt_reader_error_at(r, PT_EFORMAT, rec_off(s, rec),
+					  "pool event 0x%04x payload is %zu bytes, need %zu",
+					  hook ? hook : 0x0E00 + op, len,
+					  (size_t)(8 + 2 * (ptr64 ? 8u : 4u) + ((op & 1) ? 4u : 0u)));
+	r->skipped_bad++;
+	return 0;
+}
+
+/* Decode a pool alloc/free payload p (ps from pool_ps()) into q; the tag stays raw. */
+static inline void pool_fill(struct etl *e, const struct stream *s, struct qent *q,
+			     const uint8_t *rec, const uint8_t *p, size_t ps, unsigned op,
+			     uint64_t ts, uint32_t pid, uint32_t tid)
+{
+	static const enum pt_event_kind kinds[4] = {PT_EV_ALLOC, PT_EV_SESSION_ALLOC, PT_EV_FREE,
+						    PT_EV_SESSION_FREE};
+	struct pt_event *ev = &q->ev;
+	ev->ts_ns = pt__etl_clock_ns(&e->clk, ts);
+	if (ev->ts_ns == UINT64_MAX)
+		ev->ts_ns--; /* UINT64_MAX means "no event" in the merge */
+	ev->kind = kinds[op & 3];
+	uint32_t type = pt__le32(p);
+	ev->raw_pool_type = type;
+	uint32_t base = type & ~0x10000000u;
+	if (base < POOL_TAB) {
+		ev->pool = (enum pt_pool)e->pool_tab[base];
+		ev->pool_flags = (type & 0x10000000u) ? PT_POOLF_BIG : 0;
+	} else {
+		ev->pool = pt_pool_from_windows(type, &ev->pool_flags);
 	}
-	s->ev_p = rc->p + rc->hdr;
-	s->ev_op = (uint8_t)op;
-	s->ev_ps = (uint8_t)ps;
-	s->ev_ts = pt__etl_clock_ns(&e->clk, rc->ts);
-	if (s->ev_ts == UINT64_MAX)
-		s->ev_ts--; /* UINT64_MAX means "no event" in the merge */
-	s->ev_pid = rc->pid;
-	s->ev_tid = rc->tid;
-	s->ev_off = rec_off(s, rc->p);
-	return 1;
+	ev->tag = pt__le32(p + 4);
+	if (ps == 8) {
+		ev->size = pt__le64(p + 8);
+		ev->addr = pt__le64(p + 16);
+		ev->session_id = (op & 1) ? pt__le32(p + 24) : PT_NONE32;
+	} else {
+		ev->size = pt__le32(p + 8);
+		ev->addr = pt__le32(p + 12);
+		ev->session_id = (op & 1) ? pt__le32(p + 16) : PT_NONE32;
+	}
+	ev->pid = pid;
+	ev->tid = tid;
+	ev->cpu = s->cpu;
+	q->p = rec;
+	q->op = (uint8_t)op;
+}
+
+/* Note a mark, StackWalk or image record in q (decoded when returned). */
+static void other_fill(struct etl *e, const struct stream *s, struct qent *q,
+		       const struct rec *rc, uint8_t op, const uint8_t *p, size_t len, size_t ps)
+{
+	q->ev = e->blank;
+	q->ev.ts_ns = pt__etl_clock_ns(&e->clk, rc->ts);
+	if (q->ev.ts_ns == UINT64_MAX)
+		q->ev.ts_ns--;
+	q->ev.pid = rc->pid;
+	q->ev.tid = rc->tid;
+	q->ev.cpu = s->cpu;
+	q->p = p;
+	q->len = (uint32_t)len;
+	q->op = op;
+	q->ps = (uint8_t)ps;
 }
 
 /*
- * Check a StackWalk or image record and note it as the stream's next event.
+ * Check a StackWalk or image record and note it in q.
  * @return 1 event, 0 skipped.
  */
-static int aux_event(struct etl *e, struct stream *s, const struct rec *rc, uint8_t op)
+static int aux_event(struct etl *e, const struct stream *s, struct qent *q, const struct rec *rc,
+		     uint8_t op)
 {
 	size_t len = rc->size - rc->hdr;
 	size_t ps = rc->ptr64 ? 8 : 4;
 	/* stack: EventTimeStamp, StackProcess, StackThread; image: base, size, pid ... FileName */
 	size_t need = op == EV_OP_STACK ? 16 : 3 * ps + 32;
-	if (len < need) {
+	if (len < need || len > UINT32_MAX) {
 		e->st.aux_bad++;
 		return 0;
 	}
@@ -701,32 +759,23 @@ static int aux_event(struct etl *e, struct stream *s, const struct rec *rc, uint
 		e->st.stacks++;
 	else
 		e->st.images++;
-	s->ev_p = rc->p + rc->hdr;
-	s->ev_len = len;
-	s->ev_op = op;
-	s->ev_ps = (uint8_t)ps;
-	s->ev_ts = pt__etl_clock_ns(&e->clk, rc->ts);
-	if (s->ev_ts == UINT64_MAX)
-		s->ev_ts--;
-	s->ev_pid = rc->pid;
-	s->ev_tid = rc->tid;
-	s->ev_off = rec_off(s, rc->p);
+	other_fill(e, s, q, rc, op, rc->p + rc->hdr, len, ps);
 	return 1;
 }
 
 /* Decode a stack or image record noted by aux_event() into ev. */
-static void decode_aux(struct etl *e, const struct stream *s, struct pt_event *ev)
+static void decode_aux(struct etl *e, const struct qent *q, struct pt_event *ev)
 {
-	const uint8_t *p = s->ev_p;
-	size_t ps = s->ev_ps;
-	if (s->ev_op == EV_OP_STACK) {
+	const uint8_t *p = q->p;
+	size_t ps = q->ps;
+	if (q->op == EV_OP_STACK) {
 		ev->kind = PT_EV_STACK;
 		ev->stack_ts_ns = pt__etl_clock_ns(&e->clk, pt__le64(p));
 		if (ev->stack_ts_ns == UINT64_MAX)
 			ev->stack_ts_ns--; /* as pool events' timestamps are */
 		ev->pid = pt__le32(p + 8);
 		ev->tid = pt__le32(p + 12);
-		size_t n = (s->ev_len - 16) / ps;
+		size_t n = (q->len - 16) / ps;
 		if (n > PT_STACK_MAX_FRAMES)
 			n = PT_STACK_MAX_FRAMES;
 		for (size_t i = 0; i < n; i++)
@@ -745,49 +794,34 @@ static void decode_aux(struct etl *e, const struct stream *s, struct pt_event *e
 	}
 	ev->pid = pt__le32(p + 2 * ps);
 	size_t name_at = 3 * ps + 32;
-	utf16_to_utf8(p + name_at, (s->ev_len - name_at) / 2, e->image_name, sizeof(e->image_name));
+	utf16_to_utf8(p + name_at, (q->len - name_at) / 2, e->image_name, sizeof(e->image_name));
 	ev->marker = e->image_name;
 }
 
-/* Fill ev (already pt_event_init()ed) from the stream's next event. */
-static int decode_event(struct pt_reader *r, struct etl *e, const struct stream *s,
-			struct pt_event *ev)
+/* Fill ev from the stream's next event: intern the tag, decode marks, stacks and images. */
+static inline int decode_event(struct pt_reader *r, struct etl *e, const struct stream *s,
+			       struct pt_event *ev)
 {
-	ev->ts_ns = s->ev_ts;
-	ev->pid = s->ev_pid;
-	ev->tid = s->ev_tid;
-	ev->cpu = s->cpu;
-	if (s->ev_op >= EV_OP_STACK) {
-		decode_aux(e, s, ev);
+	const struct qent *q = &s->q[s->qi];
+	*ev = q->ev;
+	if (q->op >= EV_OP_STACK) {
+		decode_aux(e, q, ev);
 		return 0;
 	}
-	if (s->ev_op == 0) {
-		size_t n = s->ev_len < MAX_MARK - 1 ? s->ev_len : MAX_MARK - 1;
-		memcpy(e->mark, s->ev_p, n);
+	if (q->op == 0) {
+		size_t n = q->len < MAX_MARK - 1 ? q->len : MAX_MARK - 1;
+		memcpy(e->mark, q->p, n);
 		e->mark[n] = '\0';
 		ev->kind = PT_EV_MARKER;
 		ev->marker = e->mark;
 		return 0;
-	}
-	const uint8_t *p = s->ev_p;
-	static const enum pt_event_kind kinds[4] = {PT_EV_ALLOC, PT_EV_SESSION_ALLOC, PT_EV_FREE,
-						    PT_EV_SESSION_FREE};
-	ev->kind = kinds[(s->ev_op - 0x20) & 3];
-	uint32_t type = pt__le32(p);
-	ev->raw_pool_type = type;
-	uint32_t base = type & ~0x10000000u;
-	if (base < POOL_TAB) {
-		ev->pool = (enum pt_pool)e->pool_tab[base];
-		ev->pool_flags = (type & 0x10000000u) ? PT_POOLF_BIG : 0;
-	} else {
-		ev->pool = pt_pool_from_windows(type, &ev->pool_flags);
 	}
 	/*
 	 * Tag cache: 2-way sets, so two busy tags that hash to one set (in the
 	 * benchmark 'Irp ' and 'File' do) do not evict each other on every event.
 	 * A miss moves way 0 to way 1 and fills way 0.
 	 */
-	uint32_t tag = pt__le32(p + 4);
+	uint32_t tag = q->ev.tag;
 	uint32_t slot = ((tag * 2654435761u) >> (32 - TAG_CACHE_BITS)) & ~1u;
 	if (e->tc_id[slot] != PT_TAG_NONE && e->tc_key[slot] == tag) {
 		ev->tag = e->tc_id[slot];
@@ -796,130 +830,186 @@ static int decode_event(struct pt_reader *r, struct etl *e, const struct stream 
 	} else {
 		int rcode = pt_tags_intern_u32(r->tags, tag, &ev->tag);
 		if (rcode < 0)
-			return pt_reader_error_at(r, rcode, s->ev_off, "cannot intern pool tag: %s",
-						  pt_strerror(rcode));
+			return pt_reader_error_at(r, rcode, rec_off(s, q->p),
+						  "cannot intern pool tag: %s", pt_strerror(rcode));
 		e->tc_key[slot + 1] = e->tc_key[slot];
 		e->tc_id[slot + 1] = e->tc_id[slot];
 		e->tc_key[slot] = tag;
 		e->tc_id[slot] = ev->tag;
-	}
-	if (s->ev_ps == 8) {
-		ev->size = pt__le64(p + 8);
-		ev->addr = pt__le64(p + 16);
-		if (s->ev_op & 1)
-			ev->session_id = pt__le32(p + 24);
-	} else {
-		ev->size = pt__le32(p + 8);
-		ev->addr = pt__le32(p + 12);
-		if (s->ev_op & 1)
-			ev->session_id = pt__le32(p + 16);
 	}
 	if (r->meta.pool_tracing < 0)
 		r->meta.pool_tracing = 1;
 	return 0;
 }
 
-/* Walk the active buffer to its next event. @return 1 event in s->ev, 0 buffer done, <0 error. */
-static int walk(struct pt_reader *r, struct etl *e, struct stream *s)
+/*
+ * The generic path of walk() for the record at s->pos: anything but a plain
+ * kernel pool record. @return 1 event noted in q, 0 none, 2 end of the
+ * buffer's data, <0 error (s->pos back on the record when n_before > 0, so
+ * the events before it go out first and the error comes on the next walk).
+ */
+static int walk_generic(struct pt_reader *r, struct etl *e, struct stream *s, struct qent *q,
+			uint32_t n_before)
 {
 	struct pt_etl_stats *st = &e->st;
 	struct rec rc;
-	for (;;) {
-		size_t at = s->pos;
-		int k = rec_next(s->rd, s->end, &s->pos, &rc);
-		if (k == 0)
-			return 0;
-		if (k < 0) {
-			st->records_bad++;
-			st->buffers_bad++;
-			uint64_t off = s->rd_decoded ? s->cur->off : s->cur->off + PT_ETL_BUFHDR + at;
-			pt_reader_warn(r, 0, "offset %" PRIu64 ": bad record (marker 0x%08x%s%zu); "
-				       "rest of the buffer at %" PRIu64 " skipped",
-				       off, s->end - at >= 4 ? pt__le32(s->rd + at) : 0,
-				       s->rd_decoded ? ", decompressed byte " : ", byte ",
-				       at + PT_ETL_BUFHDR, s->cur->off);
-			s->pos = s->end;
-			return 0;
+	size_t at = s->pos;
+	int k = rec_next(s->rd, s->end, &s->pos, &rc);
+	if (k == 0)
+		return 2;
+	if (k < 0) {
+		st->records_bad++;
+		st->buffers_bad++;
+		uint64_t off = s->rd_decoded ? s->cur->off : s->cur->off + PT_ETL_BUFHDR + at;
+		pt_reader_warn(r, 0, "offset %" PRIu64 ": bad record (marker 0x%08x%s%zu); "
+			       "rest of the buffer at %" PRIu64 " skipped",
+			       off, s->end - at >= 4 ? pt__le32(s->rd + at) : 0,
+			       s->rd_decoded ? ", decompressed byte " : ", byte ",
+			       at + PT_ETL_BUFHDR, s->cur->off);
+		s->pos = s->end;
+		return 2;
+	}
+	unsigned pool_op = 0; /* 0x20..0x23: a pool alloc/free to decode */
+	uint16_t hook = 0;
+	if (rc.kernel) {
+		unsigned group = rc.hook >> 8;
+		if (group == PT_ETL_GROUP_POOL) {
+			unsigned op = rc.hook & 0xFF;
+			if (op >= 0x20 && op <= 0x23)
+				pool_op = op;
+			hook = rc.hook;
 		}
-		st->records++;
-		st->rec_by_type[rc.kind]++;
-		if (rc.kernel) {
-			unsigned group = rc.hook >> 8;
-			st->by_group[group]++;
-			if (group == PT_ETL_GROUP_POOL) {
-				unsigned op = rc.hook & 0xFF;
-				if (op >= 0x20 && op <= 0x2F)
-					st->pool_by_opcode[op - 0x20]++;
-				if (op >= 0x20 && op <= 0x23) {
-					int pr = pool_event(r, e, s, &rc, op);
-					if (pr != 0)
-						return pr;
-				}
-			} else if (rc.hook == PT_ETL_HOOK_STACKWALK) {
-				if (aux_event(e, s, &rc, EV_OP_STACK))
-					return 1;
-			} else if (group == PT_ETL_GROUP_IMAGE) {
-				unsigned op = rc.hook & 0xFF;
-				if (op == PT_ETL_OP_IMAGE_UNLOAD)
-					st->images_unloaded++;
-				else if ((op == PT_ETL_OP_IMAGE_LOAD || op == PT_ETL_OP_IMAGE_DC_START ||
-					  op == PT_ETL_OP_IMAGE_DC_END) &&
-					 aux_event(e, s, &rc, EV_OP_IMAGE))
-					return 1;
-			} else if (rc.hook == PT_ETL_HOOK_MARK || rc.hook == PT_ETL_HOOK_ASYNCMARK) {
-				const uint8_t *p = rc.p + rc.hdr;
-				size_t len = rc.size - rc.hdr;
-				size_t n = 0;
-				while (n < len && p[n])
-					n++;
-				st->marks++;
-				s->ev_op = 0;
-				s->ev_ts = pt__etl_clock_ns(&e->clk, rc.ts);
-				if (s->ev_ts == UINT64_MAX)
-					s->ev_ts--; /* UINT64_MAX means "no event" in the merge */
-				s->ev_pid = rc.pid;
-				s->ev_tid = rc.tid;
-				s->ev_p = p;
-				s->ev_len = n;
-				s->ev_off = rec_off(s, rc.p);
-				return 1;
-			}
-		} else if (rc.guid) {
-			struct pt_etl_guid_stat *gs = guid_stat(e, rc.guid);
-			if (gs) {
-				int64_t t = pt__etl_clock_sns(&e->clk, rc.ts);
-				if (gs->records++ == 0 || t < gs->first_ns)
-					gs->first_ns = t;
-			} else {
-				st->guids_dropped++;
-			}
-			if ((rc.kind == PT_ETL_REC_FULL32 || rc.kind == PT_ETL_REC_FULL64) &&
-			    !memcmp(rc.guid, pt__etl_pool_guid, 16)) {
-				unsigned op = rc.opcode;
-				if (op >= 0x20 && op <= 0x2F)
-					st->pool_by_opcode[op - 0x20]++;
-				if (op >= 0x20 && op <= 0x23) {
-					int pr = pool_event(r, e, s, &rc, op);
-					if (pr != 0)
-						return pr;
-				}
-			} else if ((rc.kind == PT_ETL_REC_FULL32 || rc.kind == PT_ETL_REC_FULL64) &&
-				   rc.opcode == PT_ETL_OP_STACKWALK &&
-				   !memcmp(rc.guid, pt__etl_stackwalk_guid, 16)) {
-				if (aux_event(e, s, &rc, EV_OP_STACK))
-					return 1;
-			} else if ((rc.kind == PT_ETL_REC_FULL32 || rc.kind == PT_ETL_REC_FULL64) &&
-				   !memcmp(rc.guid, pt__etl_image_guid, 16)) {
-				if (rc.opcode == PT_ETL_OP_IMAGE_UNLOAD)
-					st->images_unloaded++;
-				else if ((rc.opcode == PT_ETL_OP_IMAGE_LOAD ||
-					  rc.opcode == PT_ETL_OP_IMAGE_DC_START ||
-					  rc.opcode == PT_ETL_OP_IMAGE_DC_END) &&
-					 aux_event(e, s, &rc, EV_OP_IMAGE))
-					return 1;
-			}
+	} else if (rc.guid && (rc.kind == PT_ETL_REC_FULL32 || rc.kind == PT_ETL_REC_FULL64) &&
+		   !memcmp(rc.guid, pt__etl_pool_guid, 16)) {
+		if (rc.opcode >= 0x20 && rc.opcode <= 0x23)
+			pool_op = rc.opcode;
+	}
+	size_t ps = 0;
+	if (pool_op) {
+		ps = pool_ps(rc.size - rc.hdr, rc.ptr64, pool_op);
+		if (!ps && !r->opts.keep_going && n_before > 0) {
+			s->pos = at; /* the events before it go out first */
+			return 0;
 		}
 	}
+	st->records++;
+	st->rec_by_type[rc.kind]++;
+	if (rc.kernel) {
+		unsigned group = rc.hook >> 8;
+		st->by_group[group]++;
+		if (group == PT_ETL_GROUP_POOL) {
+			unsigned op = rc.hook & 0xFF;
+			if (op >= 0x20 && op <= 0x2F)
+				st->pool_by_opcode[op - 0x20]++;
+		} else if (rc.hook == PT_ETL_HOOK_STACKWALK) {
+			return aux_event(e, s, q, &rc, EV_OP_STACK);
+		} else if (group == PT_ETL_GROUP_IMAGE) {
+			unsigned op = rc.hook & 0xFF;
+			if (op == PT_ETL_OP_IMAGE_UNLOAD)
+				st->images_unloaded++;
+			else if (op == PT_ETL_OP_IMAGE_LOAD || op == PT_ETL_OP_IMAGE_DC_START ||
+				 op == PT_ETL_OP_IMAGE_DC_END)
+				return aux_event(e, s, q, &rc, EV_OP_IMAGE);
+			return 0;
+		} else if (rc.hook == PT_ETL_HOOK_MARK || rc.hook == PT_ETL_HOOK_ASYNCMARK) {
+			const uint8_t *p = rc.p + rc.hdr;
+			size_t len = rc.size - rc.hdr;
+			size_t n = 0;
+			while (n < len && p[n])
+				n++;
+			st->marks++;
+			other_fill(e, s, q, &rc, 0, p, n, 0);
+			return 1;
+		}
+	} else if (rc.guid) {
+		struct pt_etl_guid_stat *gs = guid_stat(e, rc.guid);
+		if (gs) {
+			int64_t t = pt__etl_clock_sns(&e->clk, rc.ts);
+			if (gs->records++ == 0 || t < gs->first_ns)
+				gs->first_ns = t;
+		} else {
+			st->guids_dropped++;
+		}
+		if ((rc.kind == PT_ETL_REC_FULL32 || rc.kind == PT_ETL_REC_FULL64) &&
+		    !memcmp(rc.guid, pt__etl_pool_guid, 16)) {
+			unsigned op = rc.opcode;
+			if (op >= 0x20 && op <= 0x2F)
+				st->pool_by_opcode[op - 0x20]++;
+		} else if ((rc.kind == PT_ETL_REC_FULL32 || rc.kind == PT_ETL_REC_FULL64) &&
+			   rc.opcode == PT_ETL_OP_STACKWALK &&
+			   !memcmp(rc.guid, pt__etl_stackwalk_guid, 16)) {
+			return aux_event(e, s, q, &rc, EV_OP_STACK);
+		} else if ((rc.kind == PT_ETL_REC_FULL32 || rc.kind == PT_ETL_REC_FULL64) &&
+			   !memcmp(rc.guid, pt__etl_image_guid, 16)) {
+			if (rc.opcode == PT_ETL_OP_IMAGE_UNLOAD)
+				st->images_unloaded++;
+			else if (rc.opcode == PT_ETL_OP_IMAGE_LOAD ||
+				 rc.opcode == PT_ETL_OP_IMAGE_DC_START ||
+				 rc.opcode == PT_ETL_OP_IMAGE_DC_END)
+				return aux_event(e, s, q, &rc, EV_OP_IMAGE);
+			return 0;
+		}
+	}
+	if (!pool_op)
+		return 0;
+	if (!ps)
+		return pool_bad(r, e, s, rc.p, hook, pool_op, rc.size - rc.hdr, rc.ptr64);
+	pool_fill(e, s, q, rc.p, rc.p + rc.hdr, ps, pool_op, rc.ts, rc.pid, rc.tid);
+	return 1;
+}
+
+/*
+ * Walk the active buffer: decode up to EVQ events into s->q.
+ * @return the number of events (0: buffer done), <0 error.
+ *
+ * The fast path takes the common record, a SYSTEM or COMPACT kernel header
+ * (no PEBS/PMC extension) of a pool alloc or free, with the checks of
+ * rec_next() and pool_ps() and nothing else; every other record goes through
+ * walk_generic().
+ */
+static int walk(struct pt_reader *r, struct etl *e, struct stream *s)
+{
+	struct pt_etl_stats *st = &e->st;
+	uint32_t n = 0;
+	while (n < EVQ) {
+		size_t at = s->pos;
+		if (at < s->end && s->end - at >= 0x20) {
+			const uint8_t *p = s->rd + at;
+			size_t avail = s->end - at;
+			uint32_t w0 = pt__le32(p), w1 = pt__le32(p + 4);
+			unsigned ht = (w0 >> 16) & 0xFF;
+			if ((w0 >> 24) == 0xC0 && ht >= PT_ETL_HT_SYSTEM32 && ht <= PT_ETL_HT_COMPACT64 &&
+			    !(w0 & 0x8700u) && (w1 >> 18) == (0x0E20u >> 2)) {
+				size_t size = w1 & 0xFFFF;
+				size_t hdr = ht <= PT_ETL_HT_SYSTEM64 ? 0x20 : 0x18;
+				bool ptr64 = ht == PT_ETL_HT_SYSTEM64 || ht == PT_ETL_HT_COMPACT64;
+				unsigned op = (w1 >> 16) & 0xFF;
+				size_t ps = size >= hdr && size <= avail ? pool_ps(size - hdr, ptr64, op) : 0;
+				if (ps) {
+					/* ht - 1 is the PT_ETL_REC_ index of SYSTEM32..COMPACT64 */
+					st->records++;
+					st->rec_by_type[ht - 1]++;
+					st->by_group[PT_ETL_GROUP_POOL]++;
+					st->pool_by_opcode[op - 0x20]++;
+					size_t step = (size + 7) & ~(size_t)7;
+					s->pos = step >= avail ? s->end : at + step;
+					pool_fill(e, s, &s->q[n], p, p + hdr, ps, op, pt__le64(p + 0x10),
+						  pt__le32(p + 0xC), pt__le32(p + 8));
+					n++;
+					continue;
+				}
+			}
+		}
+		int k = walk_generic(r, e, s, &s->q[n], n);
+		if (k < 0)
+			return k;
+		if (k == 2)
+			break;
+		if (k == 0 && s->pos == at)
+			break; /* an error waits at this record: the events before it go first */
+		n += (uint32_t)k;
+	}
+	return (int)n;
 }
 
 /* Make s->cur (just taken from the queue) readable. @return 1 ok, 0 skip it, <0 error. */
@@ -994,13 +1084,22 @@ static void set_idle(struct etl *e, struct stream *s)
 /* Move s to its next event (s->has_ev), or leave it idle. @return 0 or <0. */
 static int stream_advance(struct pt_reader *r, struct etl *e, struct stream *s)
 {
+	if (s->qi + 1 < s->qn) {
+		s->qi++;
+		s->ev_ts = s->q[s->qi].ev.ts_ns;
+		s->has_ev = true;
+		return 0;
+	}
 	s->has_ev = false;
+	s->qi = s->qn = 0;
 	for (;;) {
 		if (s->cur) {
 			int k = walk(r, e, s);
 			if (k < 0)
 				return k;
 			if (k > 0) {
+				s->qn = (uint32_t)k;
+				s->ev_ts = s->q[0].ev.ts_ns;
 				s->has_ev = true;
 				return 0;
 			}
@@ -1319,17 +1418,12 @@ static int etl_next(struct pt_reader *r, struct pt_event *ev)
 	return 1;
 }
 
-/*
- * Batches for pt_reader_next_batch(): etl_next() inlined into one loop, and
- * the event reset is a copy of a prepared blank event instead of a call.
- */
+/* Batches for pt_reader_next_batch(): etl_next() inlined into one loop. */
 static int etl_next_batch(struct pt_reader *r, struct pt_event *evs, size_t max)
 {
-	struct etl *e = r->priv;
 	size_t n = 0;
 	while (n < max) {
-		evs[n] = e->blank;
-		int rc = etl_next(r, &evs[n]);
+		int rc = etl_next(r, &evs[n]); /* sets every field */
 		if (rc < 0) {
 			if (!n)
 				return rc;
