@@ -798,6 +798,33 @@ static void decode_aux(struct etl *e, const struct qent *q, struct pt_event *ev)
 	ev->marker = e->image_name;
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+#define PT_NOINLINE __attribute__((noinline))
+#define PT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define PT_NOINLINE
+#define PT_UNLIKELY(x) (x)
+#endif
+
+/* A tag not in the cache (set slot): intern it, fill way 0. */
+static PT_NOINLINE int tag_miss(struct pt_reader *r, struct etl *e, const struct stream *s,
+				struct pt_event *ev, uint32_t slot)
+{
+	const struct qent *q = &s->q[s->qi];
+	uint32_t tag = q->ev.tag;
+	int rcode = pt_tags_intern_u32(r->tags, tag, &ev->tag);
+	if (rcode < 0)
+		return pt_reader_error_at(r, rcode, rec_off(s, q->p), "cannot intern pool tag: %s",
+					  pt_strerror(rcode));
+	e->tc_key[slot + 1] = e->tc_key[slot];
+	e->tc_id[slot + 1] = e->tc_id[slot];
+	e->tc_key[slot] = tag;
+	e->tc_id[slot] = ev->tag;
+	if (r->meta.pool_tracing < 0)
+		r->meta.pool_tracing = 1; /* the first pool event is a miss */
+	return 0;
+}
+
 /* Fill ev from the stream's next event: intern the tag, decode marks, stacks and images. */
 static inline int decode_event(struct pt_reader *r, struct etl *e, const struct stream *s,
 			       struct pt_event *ev)
@@ -819,26 +846,17 @@ static inline int decode_event(struct pt_reader *r, struct etl *e, const struct 
 	/*
 	 * Tag cache: 2-way sets, so two busy tags that hash to one set (in the
 	 * benchmark 'Irp ' and 'File' do) do not evict each other on every event.
-	 * A miss moves way 0 to way 1 and fills way 0.
+	 * The way is chosen without a branch (busy tags alternate between the
+	 * ways); an empty way holds PT_TAG_NONE, so it never hits. A miss moves
+	 * way 0 to way 1 and fills way 0.
 	 */
 	uint32_t tag = q->ev.tag;
 	uint32_t slot = ((tag * 2654435761u) >> (32 - TAG_CACHE_BITS)) & ~1u;
-	if (e->tc_id[slot] != PT_TAG_NONE && e->tc_key[slot] == tag) {
-		ev->tag = e->tc_id[slot];
-	} else if (e->tc_id[slot + 1] != PT_TAG_NONE && e->tc_key[slot + 1] == tag) {
-		ev->tag = e->tc_id[slot + 1];
-	} else {
-		int rcode = pt_tags_intern_u32(r->tags, tag, &ev->tag);
-		if (rcode < 0)
-			return pt_reader_error_at(r, rcode, rec_off(s, q->p),
-						  "cannot intern pool tag: %s", pt_strerror(rcode));
-		e->tc_key[slot + 1] = e->tc_key[slot];
-		e->tc_id[slot + 1] = e->tc_id[slot];
-		e->tc_key[slot] = tag;
-		e->tc_id[slot] = ev->tag;
-	}
-	if (r->meta.pool_tracing < 0)
-		r->meta.pool_tracing = 1;
+	pt_tag_id id = e->tc_key[slot + 1] == tag ? e->tc_id[slot + 1] : PT_TAG_NONE;
+	id = e->tc_key[slot] == tag ? e->tc_id[slot] : id;
+	ev->tag = id;
+	if (PT_UNLIKELY(id == PT_TAG_NONE))
+		return tag_miss(r, e, s, ev, slot);
 	return 0;
 }
 
@@ -1084,6 +1102,7 @@ static void set_idle(struct etl *e, struct stream *s)
 /* Move s to its next event (s->has_ev), or leave it idle. @return 0 or <0. */
 static int stream_advance(struct pt_reader *r, struct etl *e, struct stream *s)
 {
+	/* etl_next() takes this step itself; enqueue() comes here with an empty queue */
 	if (s->qi + 1 < s->qn) {
 		s->qi++;
 		s->ev_ts = s->q[s->qi].ev.ts_ns;
@@ -1376,24 +1395,22 @@ static int etl_open(struct pt_reader *r)
 	return enqueue(r, e, b);
 }
 
-static int etl_next(struct pt_reader *r, struct pt_event *ev)
+/* The last event's stream ran out of queued events: walk on, update the merge. */
+static PT_NOINLINE int advance_slow(struct pt_reader *r, struct etl *e, struct stream *s)
 {
-	struct etl *e = r->priv;
-	int rc;
-	if (e->last) {
-		/* in heap mode the stream of the last event is still the root */
-		struct stream *s = e->last;
-		e->last = NULL;
-		rc = stream_advance(r, e, s);
-		if (rc < 0)
-			s->has_ev = false;
-		merge_update(e, s);
-		if (rc < 0)
-			return rc;
-	}
+	int rc = stream_advance(r, e, s);
+	if (rc < 0)
+		s->has_ev = false;
+	merge_update(e, s);
+	return rc;
+}
+
+/* Read buffers until every stream has an event or is known to have none (or the window is full). */
+static PT_NOINLINE int read_more(struct pt_reader *r, struct etl *e)
+{
 	while (!e->eof && (e->n_idle > 0 || e->n_ready == 0) && e->q_bytes < WINDOW_BYTES) {
 		struct ebuf *b;
-		rc = read_buffer(r, e, &b);
+		int rc = read_buffer(r, e, &b);
 		if (rc < 0)
 			return rc;
 		if (rc == 0) {
@@ -1404,42 +1421,68 @@ static int etl_next(struct pt_reader *r, struct pt_event *ev)
 		if (rc < 0)
 			return rc;
 	}
-	struct stream *s = merge_top(e);
-	if (!s)
-		return 0;
-	rc = decode_event(r, e, s, ev);
-	if (rc < 0)
-		return rc;
-	if (ev->ts_ns < e->last_ts)
-		e->st.merge_backwards++;
-	else
-		e->last_ts = ev->ts_ns;
-	e->last = s;
-	return 1;
+	return 0;
 }
 
-/* Batches for pt_reader_next_batch(): etl_next() inlined into one loop. */
+/*
+ * Up to max events in time order (pt_reader_next_batch(); etl_next() is a
+ * batch of one). The common step, the next event of the last event's
+ * stream, stays in this loop; the rest is in the functions above.
+ */
 static int etl_next_batch(struct pt_reader *r, struct pt_event *evs, size_t max)
 {
+	struct etl *e = r->priv;
 	size_t n = 0;
+	int rc = 0;
 	while (n < max) {
-		int rc = etl_next(r, &evs[n]); /* sets every field */
-		if (rc < 0) {
-			if (!n)
-				return rc;
-			r->pending_err = rc;
-			break;
+		struct stream *s = e->last;
+		if (s) {
+			/* in heap mode the stream of the last event is still the root */
+			e->last = NULL;
+			if (s->qi + 1 < s->qn) {
+				s->qi++;
+				s->ev_ts = s->q[s->qi].ev.ts_ns;
+				merge_update(e, s);
+			} else {
+				rc = advance_slow(r, e, s);
+				if (rc < 0)
+					break;
+			}
 		}
-		if (rc == 0)
-			break;
-		/* marker text, image names and stack frames are borrowed: the batch ends there */
-		if (evs[n].kind == PT_EV_MARKER || pt_event_is_aux(&evs[n])) {
-			n++;
-			break;
+		if (PT_UNLIKELY(!e->eof && (e->n_idle > 0 || e->n_ready == 0) &&
+				e->q_bytes < WINDOW_BYTES)) {
+			rc = read_more(r, e);
+			if (rc < 0)
+				break;
 		}
+		s = merge_top(e);
+		if (!s)
+			break;
+		struct pt_event *ev = &evs[n];
+		rc = decode_event(r, e, s, ev); /* sets every field */
+		if (rc < 0)
+			break;
+		if (ev->ts_ns < e->last_ts)
+			e->st.merge_backwards++;
+		else
+			e->last_ts = ev->ts_ns;
+		e->last = s;
 		n++;
+		/* marker text, image names and stack frames are borrowed: the batch ends there */
+		if (ev->kind == PT_EV_MARKER || pt_event_is_aux(ev))
+			break;
+	}
+	if (rc < 0) {
+		if (!n)
+			return rc;
+		r->pending_err = rc;
 	}
 	return (int)n;
+}
+
+static int etl_next(struct pt_reader *r, struct pt_event *ev)
+{
+	return etl_next_batch(r, ev, 1);
 }
 
 const struct pt_etl_stats *pt__etl_stats(const struct pt_reader *r)
