@@ -1643,11 +1643,24 @@ static int describe_json(const struct etl *e, FILE *out)
 	return ferror(out) ? PT_EIO : 0;
 }
 
+static int cmp_guid_stat(const void *a, const void *b)
+{
+	const struct pt_etl_guid_stat *x = a, *y = b;
+	if (x->first_ns != y->first_ns)
+		return x->first_ns < y->first_ns ? -1 : 1;
+	return memcmp(x->guid, y->guid, 16);
+}
+
 static int etl_describe(struct pt_reader *r, FILE *out, bool json)
 {
-	const struct etl *e = r->priv;
+	struct etl *e = r->priv;
 	if (!e)
 		return PT_ESTATE;
+	/* providers in the order of their first record (buffers are walked ahead of the merge) */
+	if (e->st.nguids > 1) {
+		qsort(e->st.guids, e->st.nguids, sizeof(*e->st.guids), cmp_guid_stat);
+		e->guid_hint = 0;
+	}
 	return json ? describe_json(e, out) : describe_text(e, out);
 }
 
