@@ -45,18 +45,19 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# churn: five busy tags and one leaking, 300 s; the traces are cut at N events
+# churn: five busy tags and one leaking, 300 s (about 10.04 M pool events in
+# all, so EVENTS=10000000 gives exactly 10 M); the traces are cut at N events
 cat >"$tmp/churn.scn" <<'SCN'
 seed 7
 duration 300s
 workload-end 250s
 marker 0s workload-start
 marker 250s workload-end
-tag Irp  nonpaged rate=6000/s size=160..480 lifetime=5ms..200ms
-tag File paged    rate=5000/s size=64..512  lifetime=10ms..2s
-tag Mdl  nonpaged rate=4000/s size=32..256  lifetime=1ms..50ms
-tag Leak nonpaged rate=200/s  size=256      lifetime=forever
-tag Ntfx paged    rate=1500/s size=1k..4k   lifetime=100ms..5s
+tag Irp  nonpaged rate=7260/s size=160..480 lifetime=5ms..200ms
+tag File paged    rate=6050/s size=64..512  lifetime=10ms..2s
+tag Mdl  nonpaged rate=4840/s size=32..256  lifetime=1ms..50ms
+tag Leak nonpaged rate=242/s  size=256      lifetime=forever
+tag Ntfx paged    rate=1815/s size=1k..4k   lifetime=100ms..5s
 SCN
 
 # wide: many tags (4 hex digits each), every allocation kept (lifetime=forever);
