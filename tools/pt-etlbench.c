@@ -2,6 +2,7 @@
 /*
  * pt-etlbench: read a trace REPEAT times in one process and print events/s
  * and (for ETL) records/s, by wall clock and by CPU time of this process.
+ * Events are read in batches (pt_reader_next_batch()), as the replay does.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -37,10 +38,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "pt-etlbench: %s\n", err);
 			return 2;
 		}
-		struct pt_event ev;
+		/* in batches, as `pooltrace report` reads */
+		static struct pt_event evs[PT_REPLAY_BATCH_MAX];
 		int rc;
-		while ((rc = pt_reader_next(r, &ev)) > 0)
-			events++;
+		while ((rc = pt_reader_next_batch(r, evs, PT_REPLAY_BATCH_MAX)) > 0)
+			events += (uint64_t)rc;
 		if (rc < 0) {
 			fprintf(stderr, "pt-etlbench: %s\n", pt_reader_errmsg(r));
 			return 2;

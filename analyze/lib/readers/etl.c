@@ -686,14 +686,15 @@ static int pool_bad(struct pt_reader *r, struct etl *e, struct stream *s, const 
 }
 
 /* Decode a pool alloc/free payload p (ps from pool_ps()) into q; the tag stays raw. */
-static inline void pool_fill(struct etl *e, const struct stream *s, struct qent *q,
-			     const uint8_t *rec, const uint8_t *p, size_t ps, unsigned op,
-			     uint64_t ts, uint32_t pid, uint32_t tid)
+static inline void pool_fill(const struct etl *e, const struct pt_etl_clock *clk,
+			     const struct stream *s, struct qent *q, const uint8_t *rec,
+			     const uint8_t *p, size_t ps, unsigned op, uint64_t ts, uint32_t pid,
+			     uint32_t tid)
 {
 	static const enum pt_event_kind kinds[4] = {PT_EV_ALLOC, PT_EV_SESSION_ALLOC, PT_EV_FREE,
 						    PT_EV_SESSION_FREE};
 	struct pt_event *ev = &q->ev;
-	ev->ts_ns = pt__etl_clock_ns(&e->clk, ts);
+	ev->ts_ns = pt__etl_clock_ns(clk, ts);
 	if (ev->ts_ns == UINT64_MAX)
 		ev->ts_ns--; /* UINT64_MAX means "no event" in the merge */
 	ev->kind = kinds[op & 3];
@@ -972,52 +973,75 @@ static int walk_generic(struct pt_reader *r, struct etl *e, struct stream *s, st
 		return 0;
 	if (!ps)
 		return pool_bad(r, e, s, rc.p, hook, pool_op, rc.size - rc.hdr, rc.ptr64);
-	pool_fill(e, s, q, rc.p, rc.p + rc.hdr, ps, pool_op, rc.ts, rc.pid, rc.tid);
+	pool_fill(e, &e->clk, s, q, rc.p, rc.p + rc.hdr, ps, pool_op, rc.ts, rc.pid, rc.tid);
 	return 1;
 }
 
 /*
- * Walk the active buffer: decode up to EVQ events into s->q.
+ * The fast path of walk(): from s->pos, decode plain kernel pool records
+ * into s->q[n..] until EVQ, the end of the data or another kind of record.
+ * The common record is a SYSTEM or COMPACT kernel header (no PEBS/PMC
+ * extension) of a pool alloc or free; it gets the checks of rec_next() and
+ * pool_ps() and nothing else. Position, clock and counters are locals here
+ * (stores into the queue could alias them otherwise) and the counters are
+ * added once per run. @return the new n.
+ */
+static uint32_t walk_fast(struct etl *e, struct stream *s, uint32_t n)
+{
+	const uint8_t *rd = s->rd;
+	size_t pos = s->pos, end = s->end;
+	const struct pt_etl_clock clk = e->clk;
+	uint64_t by_type[4] = {0}, by_op[4] = {0};
+	uint32_t n0 = n;
+	while (n < EVQ && pos < end && end - pos >= 0x20) {
+		const uint8_t *p = rd + pos;
+		size_t avail = end - pos;
+		uint32_t w0 = pt__le32(p), w1 = pt__le32(p + 4);
+		unsigned ht = (w0 >> 16) & 0xFF;
+		if ((w0 >> 24) != 0xC0 || ht < PT_ETL_HT_SYSTEM32 || ht > PT_ETL_HT_COMPACT64 ||
+		    (w0 & 0x8700u) || (w1 >> 18) != (0x0E20u >> 2))
+			break;
+		size_t size = w1 & 0xFFFF;
+		size_t hdr = ht <= PT_ETL_HT_SYSTEM64 ? 0x20 : 0x18;
+		bool ptr64 = ht == PT_ETL_HT_SYSTEM64 || ht == PT_ETL_HT_COMPACT64;
+		unsigned op = (w1 >> 16) & 0xFF;
+		size_t ps = size >= hdr && size <= avail ? pool_ps(size - hdr, ptr64, op) : 0;
+		if (!ps)
+			break;
+		by_type[ht - 1]++; /* ht - 1 is the PT_ETL_REC_ index of SYSTEM32..COMPACT64 */
+		by_op[op & 3]++;
+		size_t step = (size + 7) & ~(size_t)7;
+		pos = step >= avail ? end : pos + step;
+		pool_fill(e, &clk, s, &s->q[n], p, p + hdr, ps, op, pt__le64(p + 0x10),
+			  pt__le32(p + 0xC), pt__le32(p + 8));
+		n++;
+	}
+	s->pos = pos;
+	if (n > n0) {
+		struct pt_etl_stats *st = &e->st;
+		st->records += n - n0;
+		st->by_group[PT_ETL_GROUP_POOL] += n - n0;
+		for (int i = 0; i < 4; i++) {
+			st->rec_by_type[i] += by_type[i];
+			st->pool_by_opcode[i] += by_op[i];
+		}
+	}
+	return n;
+}
+
+/*
+ * Walk the active buffer: decode up to EVQ events into s->q, plain pool
+ * records by walk_fast(), every other record by walk_generic().
  * @return the number of events (0: buffer done), <0 error.
- *
- * The fast path takes the common record, a SYSTEM or COMPACT kernel header
- * (no PEBS/PMC extension) of a pool alloc or free, with the checks of
- * rec_next() and pool_ps() and nothing else; every other record goes through
- * walk_generic().
  */
 static int walk(struct pt_reader *r, struct etl *e, struct stream *s)
 {
-	struct pt_etl_stats *st = &e->st;
 	uint32_t n = 0;
-	while (n < EVQ) {
+	for (;;) {
+		n = walk_fast(e, s, n);
+		if (n >= EVQ)
+			break;
 		size_t at = s->pos;
-		if (at < s->end && s->end - at >= 0x20) {
-			const uint8_t *p = s->rd + at;
-			size_t avail = s->end - at;
-			uint32_t w0 = pt__le32(p), w1 = pt__le32(p + 4);
-			unsigned ht = (w0 >> 16) & 0xFF;
-			if ((w0 >> 24) == 0xC0 && ht >= PT_ETL_HT_SYSTEM32 && ht <= PT_ETL_HT_COMPACT64 &&
-			    !(w0 & 0x8700u) && (w1 >> 18) == (0x0E20u >> 2)) {
-				size_t size = w1 & 0xFFFF;
-				size_t hdr = ht <= PT_ETL_HT_SYSTEM64 ? 0x20 : 0x18;
-				bool ptr64 = ht == PT_ETL_HT_SYSTEM64 || ht == PT_ETL_HT_COMPACT64;
-				unsigned op = (w1 >> 16) & 0xFF;
-				size_t ps = size >= hdr && size <= avail ? pool_ps(size - hdr, ptr64, op) : 0;
-				if (ps) {
-					/* ht - 1 is the PT_ETL_REC_ index of SYSTEM32..COMPACT64 */
-					st->records++;
-					st->rec_by_type[ht - 1]++;
-					st->by_group[PT_ETL_GROUP_POOL]++;
-					st->pool_by_opcode[op - 0x20]++;
-					size_t step = (size + 7) & ~(size_t)7;
-					s->pos = step >= avail ? s->end : at + step;
-					pool_fill(e, s, &s->q[n], p, p + hdr, ps, op, pt__le64(p + 0x10),
-						  pt__le32(p + 0xC), pt__le32(p + 8));
-					n++;
-					continue;
-				}
-			}
-		}
 		int k = walk_generic(r, e, s, &s->q[n], n);
 		if (k < 0)
 			return k;
@@ -1026,6 +1050,8 @@ static int walk(struct pt_reader *r, struct etl *e, struct stream *s)
 		if (k == 0 && s->pos == at)
 			break; /* an error waits at this record: the events before it go first */
 		n += (uint32_t)k;
+		if (n >= EVQ)
+			break;
 	}
 	return (int)n;
 }
