@@ -241,6 +241,9 @@ struct readres {
 	char err[512];
 };
 
+/* Events per pt_reader_next_batch() call in read_etl(); 1 reads with pt_reader_next(). */
+static size_t g_batch = 1;
+
 /* Read data (format forced when given) to the end; never more than a bound of calls. */
 static void read_etl(const uint8_t *data, size_t len, const char *format, bool keep_going,
 		     struct pt_tags *tags, const struct scenario *expect, uint32_t ncpus, bool ids,
@@ -257,10 +260,21 @@ static void read_etl(const uint8_t *data, size_t len, const char *format, bool k
 	res->open_rc = pt_reader_open_input(&r, in, format, tags, &ro, res->err, sizeof(res->err));
 	if (res->open_rc < 0)
 		return;
-	struct pt_event ev;
+	struct pt_event evs[64];
+	assert_true(g_batch >= 1 && g_batch <= 64);
+	int got = 0, at = 0;
 	uint64_t guard = 0;
 	uint64_t last = 0;
-	while ((res->rc = pt_reader_next(r, &ev)) > 0) {
+	for (;;) {
+		if (at == got) {
+			at = 0;
+			got = g_batch == 1 ? pt_reader_next(r, &evs[0])
+					   : pt_reader_next_batch(r, evs, g_batch);
+			res->rc = got;
+			if (got <= 0)
+				break;
+		}
+		const struct pt_event ev = evs[at++];
 		assert_true(++guard < 10000000);
 		if (expect) {
 			assert_true(res->events < expect->n);
@@ -316,12 +330,19 @@ static void test_write_read_matrix(void **state)
 				size_t len;
 				uint8_t *data = write_etl(&sc, &o, &len);
 				struct readres res;
-				read_etl(data, len, NULL, false, sc.tags, &sc, 3, h != PT_ETLW_PERFINFO,
-					 psz == 4, &res);
-				if (res.open_rc < 0 || res.rc < 0)
-					fail_msg("psize %d compress %d header %d: %s", psz, z, h, res.err);
-				assert_int_equal(res.events, sc.n);
-				assert_int_equal(res.warnings, 0);
+				/* one event per call, then batches of odd sizes as the replay reads */
+				static const size_t batches[] = {1, 7, 64};
+				for (int bi = 0; bi < 3; bi++) {
+					g_batch = batches[bi];
+					read_etl(data, len, NULL, false, sc.tags, &sc, 3,
+						 h != PT_ETLW_PERFINFO, psz == 4, &res);
+					if (res.open_rc < 0 || res.rc < 0)
+						fail_msg("psize %d compress %d header %d batch %zu: %s",
+							 psz, z, h, g_batch, res.err);
+					assert_int_equal(res.events, sc.n);
+					assert_int_equal(res.warnings, 0);
+				}
+				g_batch = 1;
 				free(data);
 			}
 		}
@@ -645,6 +666,49 @@ static void test_bad_sizes(void **state)
 	assert_non_null(strstr(res.err, "offset"));
 	read_etl(d, len, NULL, true, sc.tags, NULL, 2, true, false, &res);
 	assert_int_equal(res.rc, 0);
+
+	/*
+	 * The same in the middle of a buffer, read in batches: every event before
+	 * it in time order comes out first (read_etl() checks them against the
+	 * scenario), then the error; records are decoded ahead in runs, so this
+	 * is what keeps the error in its place.
+	 */
+	memcpy(d, data, len);
+	rec = d + b2 + 0x48;
+	for (int k = 0; k < 5; k++) {
+		size_t sz = pt__le16(rec + 4);
+		rec += (sz + 7) & ~(size_t)7;
+	}
+	assert_int_equal(rec[3], 0xC0);
+	assert_int_equal(rec[7], 0x0E); /* a pool event */
+	/* which event it is (by its address) and the one before it on its CPU */
+	uint64_t bad_addr = pt__le64(rec + 0x20 + 16);
+	size_t bad = sc.n, prev = sc.n;
+	for (size_t i = 0; i < sc.n; i++)
+		if (sc.ev[i].kind != PT_EV_MARKER && sc.ev[i].addr == bad_addr)
+			bad = i;
+	assert_true(bad < sc.n);
+	for (size_t i = 0; i < bad; i++)
+		if (sc.ev[i].cpu % 2 == sc.ev[bad].cpu % 2)
+			prev = i;
+	assert_true(prev < bad);
+	rec[4] = 0x24;
+	rec[5] = 0;
+	for (int bi = 0; bi < 2; bi++) {
+		g_batch = bi ? 64 : 1;
+		read_etl(d, len, NULL, false, sc.tags, &sc, 2, true, false, &res);
+		assert_true(res.rc < 0);
+		assert_non_null(strstr(res.err, "payload is 4 bytes"));
+		/* up to the bad event's predecessor on its CPU, whose stream then reaches it */
+		assert_int_equal(res.events, prev + 1);
+		uint64_t before = res.events;
+		/* keep_going: skipped (the shortened record leaves the rest of its buffer unreadable) */
+		read_etl(d, len, NULL, true, sc.tags, NULL, 2, true, false, &res);
+		assert_int_equal(res.rc, 0);
+		assert_true(res.events > before);
+		assert_true(res.events < sc.n);
+	}
+	g_batch = 1;
 
 	/* a header buffer that is not one */
 	memcpy(d, data, len);
