@@ -80,6 +80,7 @@ cp "$here/sample-traces/demo.scn" "$tmp/tiny.scn"
 echo "generating traces (EVENTS=$events) ..." >&2
 "$gen" "$tmp/churn.scn" --format etl -o "$tmp/churn.etl" --max-events "$events"
 "$gen" "$tmp/churn.scn" --format etl-xpress -o "$tmp/churn-xpress.etl" --max-events "$events"
+gzip -c "$tmp/churn.etl" >"$tmp/churn.etl.gz"
 "$gen" "$tmp/churn.scn" --format xml -o "$tmp/churn.xml" --max-events "$xml_events"
 gzip -c "$tmp/churn.xml" >"$tmp/churn.xml.gz"
 "$pt" convert -q "$tmp/churn.etl" -o "$tmp/churn.ptz"
@@ -132,6 +133,7 @@ bench_case() {
 echo "measuring (median of $runs) ..." >&2
 bench_case "ETL 64-bit" "$tmp/churn.etl" cat cat "$tmp/churn.etl"
 bench_case "ETL XPRESS" "$tmp/churn-xpress.etl" cat cat "$tmp/churn-xpress.etl"
+bench_case "ETL gzip" "$tmp/churn.etl.gz" "gzip -dc" gzip -dc "$tmp/churn.etl.gz"
 bench_case "native .ptz" "$tmp/churn.ptz" cat cat "$tmp/churn.ptz"
 bench_case "tracerpt XML" "$tmp/churn.xml" xmllint xmllint --stream --noout "$tmp/churn.xml"
 bench_case "tracerpt XML gzip" "$tmp/churn.xml.gz" "gzip -dc" gzip -dc "$tmp/churn.xml.gz"
