@@ -66,8 +66,13 @@ struct qent {
 	uint8_t ps;         /* payload pointer size */
 };
 
-/* Events decoded per walk of a buffer (never across buffers: the buffer stays until they are out). */
-#define EVQ 64u
+/*
+ * Events decoded per walk of a buffer (never across buffers: the buffer stays
+ * until they are out). 32 keeps the queues of four CPUs (4.3 KB each) in L1:
+ * cachegrind, 1 M-event churn ETL, L1 data misses 5.3 M with 64, 3.1 M with
+ * 32, 3.0 M with 16 (which costs 2 % more instructions).
+ */
+#define EVQ 32u
 
 struct stream {
 	uint32_t cpu;
