@@ -5,6 +5,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <zlib.h>
+#ifdef PT_HAVE_ZSTD
+#include <zstd.h>
+#endif
 #ifdef _WIN32
 #include <io.h>
 #else
@@ -25,6 +28,10 @@ struct pt_native_writer {
 	uint32_t nrec;
 	uint8_t *zbuf;           /* compressed chunk */
 	size_t zcap;
+	enum pt_native_codec codec; /* of the chunks (never DEFAULT) */
+#ifdef PT_HAVE_ZSTD
+	ZSTD_CCtx *zc;
+#endif
 	uint32_t *tag_chunk;     /* per tag id: 1 + chunk number it was last defined in */
 	size_t ntag_chunk;
 	uint64_t chunk_no;       /* chunks written */
@@ -198,6 +205,15 @@ static int info_copy(struct pt_native_writer *w, const struct pt_native_info *sr
 	return 0;
 }
 
+bool pt_native_codec_available(enum pt_native_codec codec)
+{
+#ifdef PT_HAVE_ZSTD
+	if (codec == PT_NATIVE_CODEC_ZSTD)
+		return true;
+#endif
+	return codec == PT_NATIVE_CODEC_ZLIB;
+}
+
 int pt_native_writer_new(struct pt_native_writer **out, FILE *fp, const struct pt_tags *tags,
 			 const struct pt_native_info *info)
 {
@@ -209,6 +225,14 @@ int pt_native_writer_new(struct pt_native_writer **out, FILE *fp, const struct p
 		return PT_ENOMEM;
 	w->fp = fp;
 	w->tags = tags;
+	w->codec = info->codec;
+	if (w->codec == PT_NATIVE_CODEC_DEFAULT)
+		w->codec = pt_native_codec_available(PT_NATIVE_CODEC_ZSTD) ? PT_NATIVE_CODEC_ZSTD :
+									      PT_NATIVE_CODEC_ZLIB;
+	if (!pt_native_codec_available(w->codec)) {
+		rc = PT_EUNSUPPORTED;
+		goto out;
+	}
 	if (info_copy(w, info) < 0)
 		goto out;
 	w->cap = PT_NATIVE_CHUNK_TARGET + 4096;
@@ -245,29 +269,65 @@ out:
 	return 0;
 }
 
+/* Compress the pending records into w->zbuf. @return: the payload length, or 0 on failure. */
+static size_t compress_chunk(struct pt_native_writer *w)
+{
+	size_t bound = compressBound((uLong)w->len);
+#ifdef PT_HAVE_ZSTD
+	if (w->codec == PT_NATIVE_CODEC_ZSTD)
+		bound = ZSTD_compressBound(w->len);
+#endif
+	if (bound > w->zcap) {
+		uint8_t *nz = realloc(w->zbuf, bound);
+		if (!nz)
+			return 0;
+		w->zbuf = nz;
+		w->zcap = bound;
+	}
+#ifdef PT_HAVE_ZSTD
+	if (w->codec == PT_NATIVE_CODEC_ZSTD) {
+		if (!w->zc) {
+			w->zc = ZSTD_createCCtx();
+			if (!w->zc)
+				return 0;
+		}
+		/* level 3 (zstd's default): about zlib level 6's size, in less time */
+		size_t n = ZSTD_compressCCtx(w->zc, w->zbuf, w->zcap, w->buf, w->len, 3);
+		return ZSTD_isError(n) ? 0 : n;
+	}
+#endif
+	uLongf zlen = (uLongf)w->zcap;
+	if (compress2(w->zbuf, &zlen, w->buf, (uLong)w->len, 6) != Z_OK)
+		return 0;
+	return (size_t)zlen;
+}
+
 static int emit_chunk(struct pt_native_writer *w)
 {
 	if (!w->nrec)
 		return 0;
-	uLong bound = compressBound((uLong)w->len);
-	if (bound > w->zcap) {
-		uint8_t *nz = realloc(w->zbuf, bound);
-		if (!nz)
-			return PT_ENOMEM;
-		w->zbuf = nz;
-		w->zcap = bound;
-	}
-	uLongf zlen = (uLongf)w->zcap;
-	if (compress2(w->zbuf, &zlen, w->buf, (uLong)w->len, 6) != Z_OK)
+	size_t zlen = compress_chunk(w);
+	if (!zlen)
 		return PT_ENOMEM;
-	uint8_t hdr[PT_NATIVE_CHUNK_HDR_SIZE];
-	memcpy(hdr, PT_NATIVE_CHUNK_MAGIC, 4);
-	pt__put_u32(hdr + 4, (uint32_t)zlen);
-	pt__put_u32(hdr + 8, (uint32_t)w->len);
-	pt__put_u32(hdr + 12, w->nrec);
-	pt__put_u32(hdr + 16, (uint32_t)crc32(0L, w->zbuf, (uInt)zlen));
-	pt__put_u32(hdr + 20, (uint32_t)crc32(0L, hdr, 20));
-	int rc = put_bytes(w, hdr, sizeof(hdr));
+	/* zlib payloads keep the "PTCK" layout every reader version knows */
+	bool v2 = w->codec != PT_NATIVE_CODEC_ZLIB;
+	uint8_t hdr[PT_NATIVE_CHUNK2_HDR_SIZE];
+	size_t hsize = v2 ? PT_NATIVE_CHUNK2_HDR_SIZE : PT_NATIVE_CHUNK_HDR_SIZE;
+	uint8_t *f = hdr + 4;
+	if (v2) {
+		memcpy(hdr, PT_NATIVE_CHUNK2_MAGIC, 4);
+		hdr[4] = (uint8_t)w->codec;
+		hdr[5] = hdr[6] = hdr[7] = 0;
+		f = hdr + 8;
+	} else {
+		memcpy(hdr, PT_NATIVE_CHUNK_MAGIC, 4);
+	}
+	pt__put_u32(f, (uint32_t)zlen);
+	pt__put_u32(f + 4, (uint32_t)w->len);
+	pt__put_u32(f + 8, w->nrec);
+	pt__put_u32(f + 12, (uint32_t)crc32(0L, w->zbuf, (uInt)zlen));
+	pt__put_u32(f + 16, (uint32_t)crc32(0L, hdr, (uInt)hsize - 4));
+	int rc = put_bytes(w, hdr, hsize);
 	if (!rc)
 		rc = put_bytes(w, w->zbuf, zlen);
 	/* whole chunks go out at once: what is counted as written has left the process */
@@ -517,6 +577,9 @@ void pt_native_writer_free(struct pt_native_writer *w)
 	info_free(w);
 	free(w->buf);
 	free(w->zbuf);
+#ifdef PT_HAVE_ZSTD
+	ZSTD_freeCCtx(w->zc);
+#endif
 	free(w->tag_chunk);
 	free(w);
 }

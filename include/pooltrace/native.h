@@ -21,7 +21,8 @@
  *   Strings are UTF-8 without a NUL; integers are 8 bytes (u64/i64).
  *   Unknown keys are skipped, so new keys never break older readers.
  *
- * Chunk: a header of PT_NATIVE_CHUNK_HDR_SIZE bytes, then the payload:
+ * Chunk, one of two layouts:
+ *  zlib chunk (all versions): a header of PT_NATIVE_CHUNK_HDR_SIZE bytes, then the payload:
  *   u8[4]  magic PT_NATIVE_CHUNK_MAGIC ("PTCK")
  *   u32    compressed length C (payload bytes that follow)
  *   u32    decompressed length U
@@ -29,6 +30,17 @@
  *   u32    CRC-32 of the C payload bytes
  *   u32    CRC-32 of the 20 header bytes before it
  *   u8[C]  zlib stream (RFC 1950) that inflates to exactly U bytes of records
+ *  coded chunk (since minor version 2): PT_NATIVE_CHUNK2_HDR_SIZE bytes of header:
+ *   u8[4]  magic PT_NATIVE_CHUNK2_MAGIC ("PTC2")
+ *   u8     codec (enum pt_native_codec) of the payload
+ *   u8[3]  reserved, written 0, ignored by readers
+ *   u32    C, u32 U, u32 records, u32 CRC-32 of the payload (as above)
+ *   u32    CRC-32 of the 24 header bytes before it
+ *   u8[C]  payload: a zlib stream (codec 1) or one zstd frame (RFC 8878,
+ *          codec 2) that decompresses to exactly U bytes of records
+ *  A reader checks the payload's CRC-32 before decompressing; the checksums
+ *  inside the codec's own stream (zlib's Adler-32, an optional zstd content
+ *  checksum) need not be checked again.
  * Every chunk decodes on its own: delta state starts from zero and every
  * tag is defined (again) in each chunk before its first use there, so a
  * damaged chunk can be skipped without losing the ones after it.
@@ -81,12 +93,27 @@ extern "C" {
 #define PT_NATIVE_MAGIC "\x89PTZ\r\n\x1a\n"
 #define PT_NATIVE_MAGIC_LEN 8
 #define PT_NATIVE_VERSION_MAJOR 1
-#define PT_NATIVE_VERSION_MINOR 1 /* 1: stack and image records (kinds 6, 7) */
+#define PT_NATIVE_VERSION_MINOR 2 /* 1: stack and image records (kinds 6, 7); 2: coded chunks */
 #define PT_NATIVE_FILE_HDR_FIXED 16          /* magic + versions + length */
 #define PT_NATIVE_MAX_FIELDS_LEN (1u << 20)  /* cap on a header/trailer field block */
 
 #define PT_NATIVE_CHUNK_MAGIC "PTCK"
 #define PT_NATIVE_CHUNK_HDR_SIZE 24
+#define PT_NATIVE_CHUNK2_MAGIC "PTC2"
+#define PT_NATIVE_CHUNK2_HDR_SIZE 28
+
+/* Codec of a coded chunk's payload ("PTC2" chunks; "PTCK" chunks are zlib). */
+enum pt_native_codec {
+	PT_NATIVE_CODEC_DEFAULT = 0, /* writer choice: zstd when the build has it, else zlib */
+	PT_NATIVE_CODEC_ZLIB = 1,    /* RFC 1950 stream; the writer writes "PTCK" chunks */
+	PT_NATIVE_CODEC_ZSTD = 2     /* one zstd frame (RFC 8878) */
+};
+
+/**
+ * pt_native_codec_available() - whether this build writes and reads @codec
+ * (zlib always; zstd when built with libzstd).
+ */
+bool pt_native_codec_available(enum pt_native_codec codec);
 #define PT_NATIVE_TRAILER_MAGIC "PTEN"
 /* Writers keep chunks at or under this many decompressed bytes; readers cap at
  * min(PT_NATIVE_MAX_CHUNK, pt_reader_opts.max_decompressed). */
@@ -172,6 +199,7 @@ struct pt_native_info {
 	uint64_t buffer_kb;
 	uint64_t snapshot_ns;
 	bool stacks;
+	enum pt_native_codec codec;  /* chunk codec; 0: the build's default */
 };
 
 /* Totals for the trailer. */

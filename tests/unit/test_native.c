@@ -9,11 +9,15 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "pooltrace/pooltrace.h"
 #include "pooltrace/native.h"
 
 #define NEV 30000
+
+/* Chunk codec of the traces write_trace() makes. */
+static enum pt_native_codec codec = PT_NATIVE_CODEC_DEFAULT;
 
 /* A deterministic pseudo-random stream. */
 static uint64_t rng_state;
@@ -88,6 +92,7 @@ static uint8_t *write_trace(struct pt_tags *tags, struct pt_event *exp, char (*m
 	info.meta.start_unix_ns = 1700000000123456789ll;
 	info.kernel = "#1 SMP";
 	info.tag_filter = "tag0*";
+	info.codec = codec;
 	struct pt_native_writer *w;
 	assert_int_equal(pt_native_writer_new(&w, fp, tags, &info), 0);
 	rng_state = 0x1234567;
@@ -196,11 +201,75 @@ static int read_back(const uint8_t *buf, size_t len, struct pt_tags *t1, bool ke
 	return rc;
 }
 
-static void test_round_trip(void **state)
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Header size of the chunk at p: 24 ("PTCK"), 28 ("PTC2"), 0 for no chunk. */
+static size_t chunk_hdr(const uint8_t *p)
+{
+	if (!memcmp(p, PT_NATIVE_CHUNK_MAGIC, 4))
+		return PT_NATIVE_CHUNK_HDR_SIZE;
+	if (!memcmp(p, PT_NATIVE_CHUNK2_MAGIC, 4))
+		return PT_NATIVE_CHUNK2_HDR_SIZE;
+	return 0;
+}
+
+/* Byte offsets of every chunk in a buffer. */
+static size_t chunk_offsets(const uint8_t *buf, size_t len, size_t *offs, size_t max)
+{
+	size_t pos = PT_NATIVE_FILE_HDR_FIXED + get32(buf + 12) + 4, n = 0;
+	while (pos + PT_NATIVE_CHUNK2_HDR_SIZE <= len && n < max) {
+		size_t h = chunk_hdr(buf + pos);
+		if (!h)
+			break;
+		offs[n++] = pos;
+		pos += h + get32(buf + pos + h - 20);
+	}
+	return n;
+}
+
+/* Every chunk of the buffer has the layout and codec the writer was asked for. */
+static void check_layout(const uint8_t *buf, size_t len)
+{
+	size_t offs[64];
+	size_t nch = chunk_offsets(buf, len, offs, 64);
+	assert_true(nch >= 2);
+	bool zstd = codec == PT_NATIVE_CODEC_ZSTD ||
+		    (codec == PT_NATIVE_CODEC_DEFAULT &&
+		     pt_native_codec_available(PT_NATIVE_CODEC_ZSTD));
+	for (size_t i = 0; i < nch; i++) {
+		if (zstd) {
+			assert_int_equal(chunk_hdr(buf + offs[i]), PT_NATIVE_CHUNK2_HDR_SIZE);
+			assert_int_equal(buf[offs[i] + 4], PT_NATIVE_CODEC_ZSTD);
+		} else {
+			/* zlib chunks keep the layout older readers know */
+			assert_int_equal(chunk_hdr(buf + offs[i]), PT_NATIVE_CHUNK_HDR_SIZE);
+		}
+	}
+}
+
+/* The tests below, once per codec. */
+static const enum pt_native_codec codecs[] = {PT_NATIVE_CODEC_DEFAULT, PT_NATIVE_CODEC_ZLIB,
+					      PT_NATIVE_CODEC_ZSTD};
+#define FOR_CODECS                                                                   \
+	for (size_t ci_ = 0; ci_ < sizeof(codecs) / sizeof(codecs[0]); ci_++)         \
+		if ((codec = codecs[ci_]) == PT_NATIVE_CODEC_DEFAULT ||                \
+		    pt_native_codec_available(codec))
+
+static void round_trip(void)
 {
 	struct pt_tags *t1 = pt_tags_new(0);
 	size_t len, n;
 	uint8_t *buf = write_trace(t1, exp_ev, exp_marks, &len, true);
+	check_layout(buf, len);
 	struct pt_trace_meta m;
 	char err[512] = "";
 	assert_int_equal(read_back(buf, len, t1, false, &n, &m, err, sizeof(err)), 0);
@@ -221,22 +290,14 @@ static void test_round_trip(void **state)
 	pt_tags_free(t1);
 }
 
-/* Byte offsets of every chunk in a buffer. */
-static size_t chunk_offsets(const uint8_t *buf, size_t len, size_t *offs, size_t max)
+static void test_round_trip(void **state)
 {
-	uint32_t flen = (uint32_t)buf[12] | (uint32_t)buf[13] << 8 | (uint32_t)buf[14] << 16 |
-			(uint32_t)buf[15] << 24;
-	size_t pos = PT_NATIVE_FILE_HDR_FIXED + flen + 4, n = 0;
-	while (pos + PT_NATIVE_CHUNK_HDR_SIZE <= len && !memcmp(buf + pos, "PTCK", 4) && n < max) {
-		offs[n++] = pos;
-		uint32_t clen = (uint32_t)buf[pos + 4] | (uint32_t)buf[pos + 5] << 8 |
-				(uint32_t)buf[pos + 6] << 16 | (uint32_t)buf[pos + 7] << 24;
-		pos += PT_NATIVE_CHUNK_HDR_SIZE + clen;
-	}
-	return n;
+	FOR_CODECS
+		round_trip();
+	codec = PT_NATIVE_CODEC_DEFAULT;
 }
 
-static void test_cut_short(void **state)
+static void cut_short(void)
 {
 	struct pt_tags *t1 = pt_tags_new(0);
 	size_t len, n;
@@ -262,7 +323,14 @@ static void test_cut_short(void **state)
 	pt_tags_free(t1);
 }
 
-static void test_bad_chunk(void **state)
+static void test_cut_short(void **state)
+{
+	FOR_CODECS
+		cut_short();
+	codec = PT_NATIVE_CODEC_DEFAULT;
+}
+
+static void bad_chunk(void)
 {
 	struct pt_tags *t1 = pt_tags_new(0);
 	size_t len, n, all;
@@ -270,7 +338,8 @@ static void test_bad_chunk(void **state)
 	size_t offs[64];
 	size_t nch = chunk_offsets(buf, len, offs, 64);
 	assert_true(nch >= 3);
-	buf[offs[1] + PT_NATIVE_CHUNK_HDR_SIZE + 10] ^= 0x55;
+	size_t h = chunk_hdr(buf + offs[1]);
+	buf[offs[1] + h + 10] ^= 0x55;
 	char err[512] = "", want[64];
 	assert_int_equal(read_back(buf, len, t1, false, &n, NULL, err, sizeof(err)), PT_EFORMAT);
 	snprintf(want, sizeof(want), "offset %zu ", offs[1]);
@@ -280,13 +349,66 @@ static void test_bad_chunk(void **state)
 	assert_int_equal(read_back(buf, len, t1, true, &all, NULL, err, sizeof(err)), 0);
 	assert_true(all < NEV && all > NEV / 2);
 	/* a damaged chunk header: found again by the next chunk's magic */
-	buf[offs[1] + PT_NATIVE_CHUNK_HDR_SIZE + 10] ^= 0x55;
-	buf[offs[1] + 5] ^= 0x01;
+	buf[offs[1] + h + 10] ^= 0x55;
+	buf[offs[1] + h - 14] ^= 0x01;
 	assert_int_equal(read_back(buf, len, t1, false, &n, NULL, err, sizeof(err)), PT_EFORMAT);
+	assert_non_null(strstr(err, "header checksum"));
+	assert_int_equal(read_back(buf, len, t1, true, &n, NULL, err, sizeof(err)), 0);
+	assert_int_equal(n, all);
+	buf[offs[1] + h - 14] ^= 0x01;
+	/* checksums right, but the payload makes one byte less than the header says */
+	uint8_t *u = buf + offs[1] + h - 16;
+	put32(u, get32(u) - 1);
+	put32(buf + offs[1] + h - 4, (uint32_t)crc32(0L, buf + offs[1], (uInt)h - 4));
+	assert_int_equal(read_back(buf, len, t1, false, &n, NULL, err, sizeof(err)), PT_EFORMAT);
+	snprintf(want, sizeof(want), "offset %zu ", offs[1]);
+	assert_non_null(strstr(err, want));
+	assert_non_null(strstr(err, "chunk does not decompress to its stated length"));
 	assert_int_equal(read_back(buf, len, t1, true, &n, NULL, err, sizeof(err)), 0);
 	assert_int_equal(n, all);
 	free(buf);
 	pt_tags_free(t1);
+}
+
+static void test_bad_chunk(void **state)
+{
+	FOR_CODECS
+		bad_chunk();
+	codec = PT_NATIVE_CODEC_DEFAULT;
+}
+
+/* Batches give the events one at a time would, and end after a marker. */
+static void test_batch(void **state)
+{
+	FOR_CODECS {
+		struct pt_tags *t1 = pt_tags_new(0), *t2 = pt_tags_new(0);
+		size_t len, n = 0;
+		uint8_t *buf = write_trace(t1, exp_ev, exp_marks, &len, true);
+		struct pt_input *in;
+		assert_int_equal(pt_input_open_memory(&in, buf, len, "mem.ptz"), 0);
+		struct pt_reader *r;
+		char err[256];
+		assert_int_equal(pt_reader_open_input(&r, in, NULL, t2, NULL, err, sizeof(err)), 0);
+		struct pt_event evs[97];
+		int got;
+		while ((got = pt_reader_next_batch(r, evs, 97)) > 0) {
+			for (int i = 0; i < got; i++) {
+				assert_true(n < NEV);
+				same_event(t1, &exp_ev[n], t2, &evs[i]);
+				if (evs[i].kind == PT_EV_MARKER)
+					assert_int_equal(i, got - 1);
+				n++;
+			}
+		}
+		assert_int_equal(got, 0);
+		assert_int_equal(n, NEV);
+		assert_int_equal(r->events, NEV);
+		pt_reader_free(r);
+		free(buf);
+		pt_tags_free(t1);
+		pt_tags_free(t2);
+	}
+	codec = PT_NATIVE_CODEC_DEFAULT;
 }
 
 /* Damaged and cut-off variants never crash or hang. */
@@ -318,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_cut_short),
 		cmocka_unit_test(test_bad_chunk),
+		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_garbage),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

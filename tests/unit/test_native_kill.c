@@ -173,7 +173,13 @@ static void child_write(int report_fd, bool self_kill)
 		_exit(3);
 	/* a small stdio buffer: a chunk takes many write() calls, so kills land inside one */
 	setvbuf(fp, buf, _IOFBF, sizeof(buf));
-	_exit(write_stream(fp, MAX_CHUNKS, report_fd, NULL, NULL) < 0 ? 4 : 0);
+	if (write_stream(fp, MAX_CHUNKS, report_fd, NULL, NULL) < 0)
+		_exit(4);
+	/* all chunks written before the parent's kill (a fast codec, a busy machine): wait for it */
+	if (!self_kill)
+		for (;;)
+			pause();
+	_exit(0);
 }
 
 /*

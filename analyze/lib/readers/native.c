@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#ifdef PT_HAVE_ZSTD
+#include <zstd.h>
+#endif
 
 #include "native_codec.h"
 #include "pooltrace/error.h"
@@ -28,6 +31,12 @@ struct native {
 	bool done;
 	bool saw_trailer;
 	uint64_t chunks;
+	z_stream zs;             /* raw inflate of zlib payloads */
+	bool zs_ready;
+#ifdef PT_HAVE_ZSTD
+	ZSTD_DCtx *zd;
+#endif
+	struct pt_event blank;   /* pt_event_init()ed: each event starts as a copy */
 	char marker[PT_NATIVE_MAX_MARKER + 1];
 	uint64_t frames[PT_STACK_MAX_FRAMES];
 };
@@ -143,6 +152,7 @@ static int open_native(struct pt_reader *r)
 	if (!s)
 		return PT_ENOMEM;
 	r->priv = s;
+	pt_event_init(&s->blank);
 	uint8_t hdr[PT_NATIVE_FILE_HDR_FIXED];
 	ssize_t got = pt_input_read_full(r->in, hdr, sizeof(hdr));
 	if (got < 0)
@@ -214,6 +224,7 @@ static int resync(struct pt_reader *r)
 			return skip_bytes(r, got);
 		for (size_t i = 0; i + 4 <= got; i++)
 			if (!memcmp(p + i, PT_NATIVE_CHUNK_MAGIC, 4) ||
+			    !memcmp(p + i, PT_NATIVE_CHUNK2_MAGIC, 4) ||
 			    !memcmp(p + i, PT_NATIVE_TRAILER_MAGIC, 4))
 				return skip_bytes(r, i);
 		int rc = skip_bytes(r, got - 3);
@@ -271,6 +282,78 @@ out:
 	return rc;
 }
 
+/* Zero bytes kept after a chunk's records: a varint may be read that far past them. */
+#define CHUNK_PAD 16
+
+/* The 2-byte RFC 1950 header of a deflate stream without a preset dictionary. */
+static bool zlib_header_ok(const uint8_t *p)
+{
+	return (p[0] & 0x0f) == 8 && (p[0] >> 4) <= 7 && !(p[1] & 0x20) &&
+	       ((unsigned)p[0] << 8 | p[1]) % 31 == 0;
+}
+
+/*
+ * Decompress a chunk payload whose CRC-32 was checked into s->chunk.
+ * zlib payloads are inflated raw: the Adler-32 at their end would check the
+ * same bytes again. @return: NULL, or what is wrong with the payload.
+ */
+static const char *decompress(struct native *s, unsigned codec, uint32_t clen, uint32_t ulen,
+			      int *err)
+{
+	*err = 0;
+	if (codec == PT_NATIVE_CODEC_ZLIB) {
+		if (clen < 6 || !zlib_header_ok(s->zbuf))
+			return "chunk does not decompress to its stated length";
+		if (!s->zs_ready) {
+			memset(&s->zs, 0, sizeof(s->zs));
+			if (inflateInit2(&s->zs, -15) != Z_OK) {
+				*err = PT_ENOMEM;
+				return "out of memory";
+			}
+			s->zs_ready = true;
+		} else if (inflateReset(&s->zs) != Z_OK) {
+			return "chunk does not decompress to its stated length";
+		}
+		s->zs.next_in = s->zbuf + 2;
+		s->zs.avail_in = clen - 2;
+		s->zs.next_out = s->chunk;
+		s->zs.avail_out = ulen;
+		int zr = inflate(&s->zs, Z_FINISH);
+		/* the stream ends exactly at U bytes, followed by nothing but its Adler-32 */
+		if (zr != Z_STREAM_END || s->zs.avail_out != 0 || s->zs.avail_in < 4)
+			return "chunk does not decompress to its stated length";
+		return NULL;
+	}
+#ifdef PT_HAVE_ZSTD
+	if (codec == PT_NATIVE_CODEC_ZSTD) {
+		if (!s->zd) {
+			s->zd = ZSTD_createDCtx();
+			if (!s->zd) {
+				*err = PT_ENOMEM;
+				return "out of memory";
+			}
+		}
+		size_t got = ZSTD_decompressDCtx(s->zd, s->chunk, ulen, s->zbuf, clen);
+		if (ZSTD_isError(got) || got != ulen)
+			return "chunk does not decompress to its stated length";
+		return NULL;
+	}
+#endif
+	*err = PT_EUNSUPPORTED;
+	return "chunk codec not supported by this build";
+}
+
+/* Largest payload a chunk of ulen record bytes can need with its codec. */
+static uint64_t payload_bound(unsigned codec, uint32_t ulen)
+{
+#ifdef PT_HAVE_ZSTD
+	if (codec == PT_NATIVE_CODEC_ZSTD)
+		return (uint64_t)ZSTD_compressBound(ulen) + 64;
+#endif
+	(void)codec;
+	return (uint64_t)compressBound(ulen) + 64;
+}
+
 /*
  * Load the next chunk into s->chunk.
  * @return: 1 loaded, 0 end of the events (trailer or cut-off file), negative error.
@@ -281,7 +364,7 @@ static int load_chunk(struct pt_reader *r)
 	for (;;) {
 		uint64_t off = pt_input_offset(r->in);
 		size_t got;
-		const uint8_t *p = pt_input_peek(r->in, PT_NATIVE_CHUNK_HDR_SIZE, &got);
+		const uint8_t *p = pt_input_peek(r->in, PT_NATIVE_CHUNK2_HDR_SIZE, &got);
 		if (!p)
 			return PT_EIO;
 		if (got == 0) {
@@ -294,7 +377,9 @@ static int load_chunk(struct pt_reader *r)
 			int rc = read_trailer(r, off);
 			return rc < 0 ? rc : 0;
 		}
-		if (got < 4 || memcmp(p, PT_NATIVE_CHUNK_MAGIC, 4)) {
+		bool v2 = got >= 4 && !memcmp(p, PT_NATIVE_CHUNK2_MAGIC, 4);
+		size_t hsize = v2 ? PT_NATIVE_CHUNK2_HDR_SIZE : PT_NATIVE_CHUNK_HDR_SIZE;
+		if (!v2 && (got < 4 || memcmp(p, PT_NATIVE_CHUNK_MAGIC, 4))) {
 			if (got < 4 || got < PT_NATIVE_CHUNK_HDR_SIZE) {
 				pt_reader_warn_cut(r, "offset %llu: file ends inside a chunk header (cut short?); "
 					       "events up to the last whole chunk were read",
@@ -312,26 +397,35 @@ static int load_chunk(struct pt_reader *r)
 				return rc;
 			continue;
 		}
-		if (got < PT_NATIVE_CHUNK_HDR_SIZE) {
+		if (got < hsize) {
 			pt_reader_warn_cut(r, "offset %llu: file ends inside a chunk header (cut short?); "
 				       "events up to the last whole chunk were read",
 				       (unsigned long long)off);
 			return 0;
 		}
-		uint8_t hdr[PT_NATIVE_CHUNK_HDR_SIZE];
-		memcpy(hdr, p, sizeof(hdr));
-		uint32_t clen = pt__get_u32(hdr + 4), ulen = pt__get_u32(hdr + 8);
-		uint32_t nrec = pt__get_u32(hdr + 12), pcrc = pt__get_u32(hdr + 16);
+		uint8_t hdr[PT_NATIVE_CHUNK2_HDR_SIZE];
+		memcpy(hdr, p, hsize);
+		/* the fields common to both layouts start at f */
+		const uint8_t *f = v2 ? hdr + 8 : hdr + 4;
+		unsigned codec = v2 ? hdr[4] : PT_NATIVE_CODEC_ZLIB;
+		uint32_t clen = pt__get_u32(f), ulen = pt__get_u32(f + 4);
+		uint32_t nrec = pt__get_u32(f + 8), pcrc = pt__get_u32(f + 12);
 		const char *bad = NULL;
 		uint64_t cap = r->opts.max_decompressed < PT_NATIVE_MAX_CHUNK ?
 			       r->opts.max_decompressed : PT_NATIVE_MAX_CHUNK;
-		if ((uint32_t)crc32(0L, hdr, 20) != pt__get_u32(hdr + 20))
+		if ((uint32_t)crc32(0L, hdr, (uInt)hsize - 4) != pt__get_u32(hdr + hsize - 4))
 			bad = "chunk header checksum mismatch";
 		else if (ulen > cap)
 			return pt_reader_error_at(r, PT_ELIMIT, off,
 						  "chunk of %u decompressed bytes is over the limit of %llu",
 						  ulen, (unsigned long long)cap);
-		else if (clen == 0 || clen > compressBound(ulen) + 64)
+		else if (codec != PT_NATIVE_CODEC_ZLIB && codec != PT_NATIVE_CODEC_ZSTD)
+			return pt_reader_error_at(r, PT_EUNSUPPORTED, off,
+						  "chunk codec %u is newer than this reader", codec);
+		else if (!pt_native_codec_available((enum pt_native_codec)codec))
+			return pt_reader_error_at(r, PT_EUNSUPPORTED, off,
+						  "chunk codec zstd is not in this build");
+		else if (clen == 0 || clen > payload_bound(codec, ulen))
 			bad = "chunk compressed length does not fit its decompressed length";
 		if (bad) {
 			if (!r->opts.keep_going)
@@ -351,13 +445,13 @@ static int load_chunk(struct pt_reader *r)
 			s->zcap = clen;
 		}
 		if (ulen > s->cap || !s->chunk) {
-			uint8_t *nc = realloc(s->chunk, ulen ? ulen : 1);
+			uint8_t *nc = realloc(s->chunk, (size_t)ulen + CHUNK_PAD);
 			if (!nc)
 				return PT_ENOMEM;
 			s->chunk = nc;
-			s->cap = ulen ? ulen : 1;
+			s->cap = ulen;
 		}
-		int rc = skip_bytes(r, PT_NATIVE_CHUNK_HDR_SIZE);
+		int rc = skip_bytes(r, hsize);
 		if (rc < 0)
 			return rc;
 		ssize_t n = pt_input_read_full(r->in, s->zbuf, clen);
@@ -369,11 +463,13 @@ static int load_chunk(struct pt_reader *r)
 				       (unsigned long long)off);
 			return 0;
 		}
-		uLongf dlen = ulen;
+		int err = 0;
 		if ((uint32_t)crc32(0L, s->zbuf, clen) != pcrc)
 			bad = "chunk checksum mismatch";
-		else if (uncompress(s->chunk, &dlen, s->zbuf, clen) != Z_OK || dlen != ulen)
-			bad = "chunk does not decompress to its stated length";
+		else
+			bad = decompress(s, codec, clen, ulen, &err);
+		if (err)
+			return pt_reader_error_at(r, err, off, "%s", bad);
 		if (bad) {
 			if (!r->opts.keep_going)
 				return pt_reader_error_at(r, PT_EFORMAT, off, "%s", bad);
@@ -382,6 +478,7 @@ static int load_chunk(struct pt_reader *r)
 			r->skipped_bad += nrec;
 			continue;
 		}
+		memset(s->chunk + ulen, 0, CHUNK_PAD);
 		s->len = ulen;
 		s->pos = 0;
 		s->chunk_off = off;
@@ -438,16 +535,63 @@ static int define_tag(struct pt_reader *r, const uint8_t **pp, const uint8_t *en
 	return 0;
 }
 
+/*
+ * LEB128 at p, which is at most the end of the records: the CHUNK_PAD zero
+ * bytes after them end any varint that runs past the end, so the caller
+ * checks the result against the end once. @return: the byte after it, or
+ * NULL when it is longer than 10 bytes or overflows 64 bits.
+ */
+static inline const uint8_t *varint_padded(const uint8_t *p, uint64_t *out)
+{
+	uint64_t b = p[0];
+	if (b < 0x80) {
+		*out = b;
+		return p + 1;
+	}
+	uint64_t v = b & 0x7f;
+	b = p[1];
+	if (b < 0x80) {
+		*out = v | b << 7;
+		return p + 2;
+	}
+	v |= (b & 0x7f) << 7;
+	for (unsigned i = 2; i < 10; i++) {
+		b = p[i];
+		if (i == 9 && b > 1)
+			return NULL;
+		v |= (b & 0x7f) << (7 * i);
+		if (b < 0x80) {
+			*out = v;
+			return p + i + 1;
+		}
+	}
+	return NULL;
+}
+
+/* Inside decode_event(): read a varint into var or give up on the record. */
 #define GETV(var)                                                       \
 	do {                                                            \
-		if (pt__get_varint(&p, end, &(var)))                    \
+		p = varint_padded(p, &(var));                           \
+		if (__builtin_expect(!p || p > end, 0))                 \
 			return bad_record(r, "event record cut short"); \
 	} while (0)
 
-static int decode_event(struct pt_reader *r, unsigned kind, const uint8_t **pp,
-			const uint8_t *end, struct pt_event *ev)
+/* A 32-bit field: as GETV, then a range check. */
+#define GETV32(dst)                                                          \
+	do {                                                                 \
+		GETV(v);                                                     \
+		if (__builtin_expect(v > UINT32_MAX, 0))                     \
+			return bad_record(r, "32-bit field out of range");   \
+		(dst) = (uint32_t)v;                                         \
+	} while (0)
+
+/*
+ * Decode the event record after its type byte at *pp into ev (blank).
+ * @return: 1 decoded, 0 skipped (keep_going), negative error.
+ */
+static inline int decode_event(struct pt_reader *r, struct native *s, unsigned kind,
+			       const uint8_t **pp, const uint8_t *end, struct pt_event *ev)
 {
-	struct native *s = r->priv;
 	const uint8_t *p = *pp;
 	uint64_t bits, v;
 	GETV(bits);
@@ -477,97 +621,132 @@ static int decode_event(struct pt_reader *r, unsigned kind, const uint8_t **pp,
 		ev->addr = s->prev_addr + (uint64_t)pt__unzigzag(v);
 		s->prev_addr = ev->addr;
 	}
-	static const uint32_t bit32[] = {PT_NATIVE_F_PID, PT_NATIVE_F_TID, PT_NATIVE_F_CPU,
-					 PT_NATIVE_F_POOL_FLAGS, PT_NATIVE_F_RAW_POOL,
-					 PT_NATIVE_F_SESSION};
-	uint32_t *dst32[] = {&ev->pid, &ev->tid, &ev->cpu, &ev->pool_flags, &ev->raw_pool_type,
-			     &ev->session_id};
-	for (size_t i = 0; i < sizeof(bit32) / sizeof(bit32[0]); i++) {
-		if (!(bits & bit32[i]))
-			continue;
-		GETV(v);
-		if (v > UINT32_MAX)
-			return bad_record(r, "32-bit field out of range");
-		*dst32[i] = (uint32_t)v;
-	}
-	if (bits & PT_NATIVE_F_SNAP_ALLOCS)
-		GETV(ev->snap_allocs);
-	if (bits & PT_NATIVE_F_SNAP_FREES)
-		GETV(ev->snap_frees);
-	if (bits & PT_NATIVE_F_MARKER) {
-		GETV(v);
-		if (v > PT_NATIVE_MAX_MARKER || (uint64_t)(end - p) < v)
-			return bad_record(r, "bad marker length");
-		memcpy(s->marker, p, (size_t)v);
-		s->marker[v] = '\0';
-		p += v;
-		ev->marker = s->marker;
-	}
-	if (bits & PT_NATIVE_F_STACK_TS) {
-		GETV(v);
-		ev->stack_ts_ns = ev->ts_ns + (uint64_t)pt__unzigzag(v);
-	}
-	if (bits & PT_NATIVE_F_FRAMES) {
-		uint64_t n, prev = 0;
-		GETV(n);
-		if (n > PT_STACK_MAX_FRAMES)
-			return bad_record(r, "too many stack frames");
-		for (uint64_t i = 0; i < n; i++) {
+	if (bits & PT_NATIVE_F_PID)
+		GETV32(ev->pid);
+	if (bits & PT_NATIVE_F_TID)
+		GETV32(ev->tid);
+	if (bits & PT_NATIVE_F_CPU)
+		GETV32(ev->cpu);
+	if (__builtin_expect(bits & ~(uint64_t)(PT_NATIVE_F_TAG | PT_NATIVE_F_POOL | PT_NATIVE_F_SIZE |
+						 PT_NATIVE_F_ADDR | PT_NATIVE_F_PID |
+						 PT_NATIVE_F_TID | PT_NATIVE_F_CPU), 0)) {
+		if (bits & PT_NATIVE_F_POOL_FLAGS)
+			GETV32(ev->pool_flags);
+		if (bits & PT_NATIVE_F_RAW_POOL)
+			GETV32(ev->raw_pool_type);
+		if (bits & PT_NATIVE_F_SESSION)
+			GETV32(ev->session_id);
+		if (bits & PT_NATIVE_F_SNAP_ALLOCS)
+			GETV(ev->snap_allocs);
+		if (bits & PT_NATIVE_F_SNAP_FREES)
+			GETV(ev->snap_frees);
+		if (bits & PT_NATIVE_F_MARKER) {
 			GETV(v);
-			prev += (uint64_t)pt__unzigzag(v);
-			s->frames[i] = prev;
+			if (v > PT_NATIVE_MAX_MARKER || (uint64_t)(end - p) < v)
+				return bad_record(r, "bad marker length");
+			memcpy(s->marker, p, (size_t)v);
+			s->marker[v] = '\0';
+			p += v;
+			ev->marker = s->marker;
 		}
-		ev->frames = s->frames;
-		ev->nframes = (uint32_t)n;
+		if (bits & PT_NATIVE_F_STACK_TS) {
+			GETV(v);
+			ev->stack_ts_ns = ev->ts_ns + (uint64_t)pt__unzigzag(v);
+		}
+		if (bits & PT_NATIVE_F_FRAMES) {
+			uint64_t n, prev = 0;
+			GETV(n);
+			if (n > PT_STACK_MAX_FRAMES)
+				return bad_record(r, "too many stack frames");
+			for (uint64_t i = 0; i < n; i++) {
+				GETV(v);
+				prev += (uint64_t)pt__unzigzag(v);
+				s->frames[i] = prev;
+			}
+			ev->frames = s->frames;
+			ev->nframes = (uint32_t)n;
+		}
 	}
 	*pp = p;
 	return 1;
 }
 
-static int next_native(struct pt_reader *r, struct pt_event *ev)
+/*
+ * Up to max events, each starting as a copy of the prepared blank event;
+ * the batch ends after a marker, stack or image event (their text and
+ * frames live in the reader until the next call).
+ */
+static int native_next_batch(struct pt_reader *r, struct pt_event *evs, size_t max)
 {
 	struct native *s = r->priv;
-	for (;;) {
-		if (s->done)
-			return 0;
+	size_t n = 0;
+	int rc = 0;
+	const uint8_t *p = NULL;
+	while (n < max) {
 		if (s->pos >= s->len) {
-			int rc = load_chunk(r);
+			if (s->done)
+				break;
+			rc = load_chunk(r);
 			if (rc <= 0) {
 				s->done = true;
-				return rc;
+				break;
 			}
 			continue;
 		}
-		const uint8_t *p = s->chunk + s->pos, *end = s->chunk + s->len;
-		uint8_t type = *p++;
-		int rc;
-		if (type == PT_NATIVE_REC_TAG) {
-			rc = define_tag(r, &p, end);
-			if (rc < 0)
-				return rc;
-			if (s->pos < s->len) {
-				s->pos = (size_t)(p - s->chunk);
-				s->rec_no++;
+		p = s->chunk + s->pos;
+		const uint8_t *end = s->chunk + s->len;
+		bool stop = false;
+		while (n < max && p < end) {
+			uint8_t type = *p;
+			const uint8_t *q = p + 1;
+			if (type == PT_NATIVE_REC_TAG) {
+				rc = define_tag(r, &q, end);
+				if (rc < 0)
+					goto fail;
+				if (s->pos >= s->len)
+					break; /* skipped the rest of the chunk */
+			} else if ((unsigned)(type - PT_NATIVE_REC_EVENT) < PT_EV_KIND_COUNT_) {
+				struct pt_event *ev = &evs[n];
+				*ev = s->blank;
+				rc = decode_event(r, s, type - PT_NATIVE_REC_EVENT, &q, end, ev);
+				if (rc < 0)
+					goto fail;
+				if (rc == 0)
+					break; /* skipped the rest of the chunk */
+				n++;
+				stop = ev->kind == PT_EV_MARKER || pt_event_is_aux(ev);
+			} else {
+				rc = bad_record(r, "unknown record type");
+				if (rc < 0)
+					goto fail;
+				break;
 			}
-			continue;
+			p = q;
+			s->rec_no++;
+			if (stop)
+				break;
 		}
-		if (type < PT_NATIVE_REC_EVENT || type >= PT_NATIVE_REC_EVENT + PT_EV_KIND_COUNT_) {
-			rc = bad_record(r, "unknown record type");
-			if (rc < 0)
-				return rc;
-			continue;
-		}
-		rc = decode_event(r, type - PT_NATIVE_REC_EVENT, &p, end, ev);
-		if (rc < 0)
-			return rc;
-		if (rc == 0) {
-			pt_event_init(ev);
-			continue;
-		}
-		s->pos = (size_t)(p - s->chunk);
-		s->rec_no++;
-		return 1;
+		if (s->pos < s->len)
+			s->pos = (size_t)(p - s->chunk);
+		if (stop)
+			break;
 	}
+	if (rc >= 0 || !n)
+		return rc < 0 ? rc : (int)n;
+	r->pending_err = rc;
+	return (int)n;
+fail:
+	/* stay at the bad record: a later call fails on it again */
+	s->pos = (size_t)(p - s->chunk);
+	if (!n)
+		return rc;
+	r->pending_err = rc;
+	return (int)n;
+}
+
+static int next_native(struct pt_reader *r, struct pt_event *ev)
+{
+	return native_next_batch(r, ev, 1);
 }
 
 static void close_native(struct pt_reader *r)
@@ -577,6 +756,11 @@ static void close_native(struct pt_reader *r)
 		return;
 	free(s->chunk);
 	free(s->zbuf);
+	if (s->zs_ready)
+		inflateEnd(&s->zs);
+#ifdef PT_HAVE_ZSTD
+	ZSTD_freeDCtx(s->zd);
+#endif
 	free(s->tagmap);
 	free(s);
 	r->priv = NULL;
@@ -589,4 +773,5 @@ const struct pt_reader_ops pt_reader_native = {
 	.open = open_native,
 	.next = next_native,
 	.close = close_native,
+	.next_batch = native_next_batch,
 };
