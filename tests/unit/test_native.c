@@ -366,6 +366,17 @@ static void bad_chunk(void)
 	assert_non_null(strstr(err, "chunk does not decompress to its stated length"));
 	assert_int_equal(read_back(buf, len, t1, true, &n, NULL, err, sizeof(err)), 0);
 	assert_int_equal(n, all);
+	if (h == PT_NATIVE_CHUNK2_HDR_SIZE) {
+		/* a codec number from the future: refused by name, also when going on */
+		buf[offs[1] + 4] = 9;
+		put32(buf + offs[1] + h - 4, (uint32_t)crc32(0L, buf + offs[1], (uInt)h - 4));
+		for (int kg = 0; kg < 2; kg++) {
+			assert_int_equal(read_back(buf, len, t1, kg, &n, NULL, err, sizeof(err)),
+					 PT_EUNSUPPORTED);
+			assert_non_null(strstr(err, want));
+			assert_non_null(strstr(err, "chunk codec 9"));
+		}
+	}
 	free(buf);
 	pt_tags_free(t1);
 }
