@@ -170,23 +170,27 @@ int pt__live_set_size_slow(struct pt__livemap *m, struct pt__live_slot *s, uint6
 
 /* ---- removal ---- */
 
-void pt__live_remove(struct pt__livemap *m, struct pt__live_slot *s)
+void pt__live_remove_run(struct pt__livemap *m, struct pt__live_slot *s)
 {
 	if (s->size == PT__LIVE_BIG)
 		big_drop(m, s->addr);
-	size_t i = (size_t)(s - m->slot);
-	size_t j = i;
-	for (;;) {
-		j = (j + 1) & m->mask;
-		if (!m->slot[j].addr)
-			break;
-		size_t k = (size_t)pt__live_hash(m->slot[j].addr) & m->mask;
-		/* move j to i when its home k is not cyclically in (i, j] */
-		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
-			m->slot[i] = m->slot[j];
+	struct pt__live_slot *sl = m->slot;
+	size_t mask = m->mask;
+	size_t i = (size_t)(s - sl);
+	size_t j = (i + 1) & mask;
+	uint64_t a;
+	while ((a = sl[j].addr) != 0) {
+		size_t k = (size_t)pt__live_hash(a) & mask;
+		/*
+		 * move j to i when its home k is not cyclically in (i, j]: its
+		 * distance from home is at least the distance from i to j
+		 */
+		if (((j - k) & mask) >= ((j - i) & mask)) {
+			sl[i] = sl[j];
 			i = j;
 		}
+		j = (j + 1) & mask;
 	}
-	m->slot[i].addr = 0;
+	sl[i].addr = 0;
 	m->n--;
 }

@@ -25,6 +25,17 @@
 
 #include "hash.h"
 
+/*
+ * Prefetch helpers must be inlined early: GCC's IPA pure/const pass takes a
+ * function whose only effect is __builtin_prefetch() for a const function
+ * without a result and deletes its calls (GCC 12 at -O2 and -O3).
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define PT__ALWAYS_INLINE static inline __attribute__((always_inline))
+#else
+#define PT__ALWAYS_INLINE static inline
+#endif
+
 #define PT__LIVE_BIG UINT32_MAX /* size field: the exact size is in the side map */
 
 struct pt__live_slot {
@@ -57,7 +68,7 @@ static inline uint64_t pt__live_hash(uint64_t addr)
  * the backward shift of a removal, read the next slot, which is on the next
  * cache line for every second home slot.
  */
-static inline void pt__live_prefetch(const struct pt__livemap *m, uint64_t h)
+PT__ALWAYS_INLINE void pt__live_prefetch(const struct pt__livemap *m, uint64_t h)
 {
 #if defined(__GNUC__) || defined(__clang__)
 	__builtin_prefetch(&m->slot[h & m->mask], 1, 3);
@@ -96,10 +107,13 @@ static inline struct pt__live_slot *pt__live_lookup(const struct pt__livemap *m,
 	}
 }
 
-/** pt__live_full() - true when one more entry would pass the 75 % load factor. */
-static inline bool pt__live_full(const struct pt__livemap *m)
+/**
+ * pt__live_grow_at() - the count of occupied slots at which the map must grow
+ * before taking one more (75 % of the capacity, a power of two >= 4).
+ */
+static inline size_t pt__live_grow_at(const struct pt__livemap *m)
 {
-	return (m->n + 1) * 4 > (m->mask + 1) * 3;
+	return (m->mask + 1) / 4 * 3;
 }
 
 /** pt__live_big_size() - the exact size of a PT__LIVE_BIG entry. */
@@ -137,7 +151,20 @@ static inline int pt__live_set_size(struct pt__livemap *m, struct pt__live_slot 
 	return pt__live_set_size_slow(m, s, size);
 }
 
+/** pt__live_remove_run() - pt__live_remove() when the slot after s is occupied or size is big. */
+void pt__live_remove_run(struct pt__livemap *m, struct pt__live_slot *s);
+
 /** pt__live_remove() - empty an occupied slot, shifting later members of its probe run back. */
-void pt__live_remove(struct pt__livemap *m, struct pt__live_slot *s);
+static inline void pt__live_remove(struct pt__livemap *m, struct pt__live_slot *s)
+{
+	size_t i = (size_t)(s - m->slot);
+	/* the usual case: the probe run ends here, nothing to shift */
+	if (!m->slot[(i + 1) & m->mask].addr && s->size != PT__LIVE_BIG) {
+		s->addr = 0;
+		m->n--;
+		return;
+	}
+	pt__live_remove_run(m, s);
+}
 
 #endif

@@ -74,6 +74,7 @@ struct pt_replay {
 	size_t bytag_n;
 
 	struct pt__livemap live;
+	uint64_t live_limit; /* set_live_limit() */
 
 	uint64_t interval_ns;
 	bool auto_interval;
@@ -81,6 +82,12 @@ struct pt_replay {
 	uint64_t bucket_lo_ns;  /* start of cur_bucket: events before the next edge skip the division */
 	uint64_t last_ns;
 	bool any_event;
+	/*
+	 * The first time at which an event needs more than the common path: the
+	 * end of the current bucket, a pending capture, or 0 before the first
+	 * event. One compare per event instead of three.
+	 */
+	uint64_t next_edge_ns;
 
 	/* pending captures from options, in time order */
 	struct pending_cap pend[PT_CAP_COUNT_];
@@ -101,6 +108,13 @@ struct pt_replay {
 	uint64_t end_ns;
 	bool finished;
 };
+
+/* The live count at which an allocation takes the slow path: the cap, or the map's growth point. */
+static void set_live_limit(struct pt_replay *rp)
+{
+	size_t g = pt__live_grow_at(&rp->live);
+	rp->live_limit = rp->opts.max_live < g ? rp->opts.max_live : g;
+}
 
 struct pt_replay *pt_replay_new(const struct pt_tags *tags, const struct pt_replay_opts *opts)
 {
@@ -123,6 +137,7 @@ struct pt_replay *pt_replay_new(const struct pt_tags *tags, const struct pt_repl
 		pt_replay_free(rp);
 		return NULL;
 	}
+	set_live_limit(rp);
 	/* captures requested on the command line, sorted by time */
 	if (rp->opts.has_wstart) {
 		rp->pend[rp->npend].ns = rp->opts.wstart_ns;
@@ -263,16 +278,9 @@ static inline int64_t stat_lookup(struct pt_replay *rp, pt_tag_id tag, enum pt_p
 
 /* ---- timeline ---- */
 
-/* Record the entry's counters for bucket; prev_bytes is what it held before this event. */
-static inline void series_note(struct pt_tagstat *st, uint32_t bucket, uint64_t prev_bytes)
+/* series_note() when the entry has no point for bucket yet: append one. */
+static void series_add(struct pt_tagstat *st, uint32_t bucket, uint64_t prev_bytes)
 {
-	if (st->nseries && st->series[st->nseries - 1].bucket == bucket) {
-		struct pt_series_point *p = &st->series[st->nseries - 1];
-		p->c = st->now;
-		if (st->now.bytes < p->min_bytes)
-			p->min_bytes = st->now.bytes;
-		return;
-	}
 	if (st->nseries == st->series_cap) {
 		uint32_t ncap = st->series_cap ? st->series_cap * 2 : 8;
 		struct pt_series_point *np = realloc(st->series, ncap * sizeof(*np));
@@ -285,6 +293,21 @@ static inline void series_note(struct pt_tagstat *st, uint32_t bucket, uint64_t 
 	st->series[st->nseries].c = st->now;
 	st->series[st->nseries].min_bytes = prev_bytes < st->now.bytes ? prev_bytes : st->now.bytes;
 	st->nseries++;
+}
+
+/* Record the entry's counters for bucket; prev_bytes is what it held before this event. */
+static inline void series_note(struct pt_tagstat *st, uint32_t bucket, uint64_t prev_bytes)
+{
+	if (st->nseries) {
+		struct pt_series_point *p = &st->series[st->nseries - 1];
+		if (p->bucket == bucket) {
+			p->c = st->now;
+			if (st->now.bytes < p->min_bytes)
+				p->min_bytes = st->now.bytes;
+			return;
+		}
+	}
+	series_add(st, bucket, prev_bytes);
 }
 
 /* Double the bucket width: bucket b becomes b / 2, the later point wins. */
@@ -402,7 +425,7 @@ static void on_marker(struct pt_replay *rp, const struct pt_event *ev)
 
 /* ---- events ---- */
 
-static void note_peak(struct pt_tagstat *st, uint64_t ts)
+static inline void note_peak(struct pt_tagstat *st, uint64_t ts)
 {
 	if (st->now.bytes > st->peak_bytes) {
 		st->peak_bytes = st->now.bytes;
@@ -425,8 +448,8 @@ static inline void drop_live(struct pt_tagstat *st, uint64_t size)
 	st->now.live--;
 }
 
-static inline int on_alloc(struct pt_replay *rp, const struct pt_event *ev, uint64_t ts,
-			   uint32_t bucket, uint64_t h)
+PT__ALWAYS_INLINE int on_alloc(struct pt_replay *rp, const struct pt_event *ev, uint64_t ts,
+			      uint32_t bucket, uint64_t h)
 {
 	int64_t si = stat_lookup(rp, ev->tag, ev->pool);
 	if (si < 0)
@@ -449,43 +472,53 @@ static inline int on_alloc(struct pt_replay *rp, const struct pt_event *ev, uint
 			rp->totals.double_allocs++;
 			if (old != st)
 				series_note(old, bucket, old_prev);
-		} else if (rp->live.n >= rp->opts.max_live) {
-			rp->totals.live_dropped++;
-			s = NULL;
-		} else {
-			if (pt__live_full(&rp->live)) {
-				if (pt__live_grow(&rp->live) < 0)
-					return PT_ENOMEM;
-				s = pt__live_lookup(&rp->live, ev->addr, h, &found);
-			}
-			s->addr = ev->addr;
-			s->size = 0;
-			rp->live.n++;
-		}
-		if (s) {
-			s->ts_ns = ts;
-			s->stat = (uint32_t)si;
-			s->pid = ev->pid;
-			s->tid = ev->tid;
 			if (pt__live_set_size(&rp->live, s, ev->size) < 0) {
 				pt__live_remove(&rp->live, s);
 				return PT_ENOMEM;
 			}
-			st->now.bytes += ev->size;
-			st->now.live++;
+		} else {
+			if (rp->live.n >= rp->live_limit) {
+				/* the cap on tracked allocations, or the table needs to grow */
+				if (rp->live.n >= rp->opts.max_live) {
+					rp->totals.live_dropped++;
+					goto untracked;
+				}
+				if (pt__live_grow(&rp->live) < 0)
+					return PT_ENOMEM;
+				set_live_limit(rp);
+				s = pt__live_lookup(&rp->live, ev->addr, h, &found);
+			}
+			s->addr = ev->addr;
+			rp->live.n++;
+			if (ev->size < PT__LIVE_BIG) {
+				s->size = (uint32_t)ev->size;
+			} else {
+				s->size = 0;
+				if (pt__live_set_size_slow(&rp->live, s, ev->size) < 0) {
+					pt__live_remove(&rp->live, s);
+					return PT_ENOMEM;
+				}
+			}
 		}
+		s->ts_ns = ts;
+		s->stat = (uint32_t)si;
+		s->pid = ev->pid;
+		s->tid = ev->tid;
+		st->now.bytes += ev->size;
+		st->now.live++;
 	} else {
 		/* no address: cannot be matched; count bytes as outstanding */
 		st->now.bytes += ev->size;
 		st->now.live++;
 	}
+untracked:
 	note_peak(st, ts);
 	touch(st, ts, bucket, prev);
 	return 0;
 }
 
-static inline int on_free(struct pt_replay *rp, const struct pt_event *ev, uint64_t ts,
-			  uint32_t bucket, uint64_t h)
+PT__ALWAYS_INLINE int on_free(struct pt_replay *rp, const struct pt_event *ev, uint64_t ts,
+			     uint32_t bucket, uint64_t h)
 {
 	rp->totals.frees++;
 	if (!ev->addr) {
@@ -626,8 +659,48 @@ static int enter_bucket(struct pt_replay *rp, uint64_t ts)
 	return 0;
 }
 
+/* Recompute next_edge_ns after the first event, a capture or a bucket change. */
+static void set_next_edge(struct pt_replay *rp)
+{
+	uint64_t e = rp->interval_ns > UINT64_MAX - rp->bucket_lo_ns ? UINT64_MAX
+								     : rp->bucket_lo_ns + rp->interval_ns;
+	/* a capture is taken before the first event past its time */
+	if (rp->next_pend < rp->npend && rp->pend[rp->next_pend].ns < e)
+		e = rp->pend[rp->next_pend].ns + 1;
+	rp->next_edge_ns = e;
+}
+
+/*
+ * The event at ts reached next_edge_ns: note the first event, take the
+ * captures it passed, move to its bucket. ts >= bucket_lo_ns here (time
+ * never goes back), so one compare tells whether the bucket changes.
+ */
+static int at_edge(struct pt_replay *rp, uint64_t ts)
+{
+	if (!rp->any_event) {
+		rp->any_event = true;
+		rp->totals.first_ns = ts;
+	}
+	if (rp->next_pend < rp->npend)
+		flush_pending(rp, ts, false);
+	if (ts - rp->bucket_lo_ns >= rp->interval_ns) {
+		int rc = enter_bucket(rp, ts);
+		if (rc < 0)
+			return rc;
+	}
+	set_next_edge(rp);
+	return 0;
+}
+
+/* Totals that the per-event path leaves to the end of a batch. */
+static inline void sync_totals(struct pt_replay *rp)
+{
+	rp->totals.last_ns = rp->last_ns;
+	rp->totals.live = rp->live.n;
+}
+
 /* One event; h is pt__live_hash(ev->addr) (computed ahead by the batch loop). */
-static inline int replay_one(struct pt_replay *rp, const struct pt_event *ev, uint64_t h)
+PT__ALWAYS_INLINE int replay_one(struct pt_replay *rp, const struct pt_event *ev, uint64_t h)
 {
 	if (ev->kind == PT_EV_STACK || ev->kind == PT_EV_IMAGE)
 		return on_aux(rp, ev);
@@ -636,18 +709,10 @@ static inline int replay_one(struct pt_replay *rp, const struct pt_event *ev, ui
 		rp->totals.out_of_order++;
 		ts = rp->last_ns;
 	}
-	if (!rp->any_event) {
-		rp->any_event = true;
-		rp->totals.first_ns = ts;
-	}
 	rp->last_ns = ts;
-	rp->totals.last_ns = ts;
 	rp->totals.events++;
-	if (rp->next_pend < rp->npend)
-		flush_pending(rp, ts, false);
-	/* ts >= bucket_lo_ns here (time never goes back), so one compare finds the bucket */
-	if (ts - rp->bucket_lo_ns >= rp->interval_ns) {
-		int brc = enter_bucket(rp, ts);
+	if (ts >= rp->next_edge_ns) {
+		int brc = at_edge(rp, ts);
 		if (brc < 0)
 			return brc;
 	}
@@ -691,7 +756,6 @@ static inline int replay_one(struct pt_replay *rp, const struct pt_event *ev, ui
 		rp->rate[bucket]++;
 		break;
 	}
-	rp->totals.live = rp->live.n;
 	return rc;
 }
 
@@ -699,7 +763,9 @@ int pt_replay_event(struct pt_replay *rp, const struct pt_event *ev)
 {
 	if (rp->finished)
 		return PT_ESTATE;
-	return replay_one(rp, ev, pt__live_hash(ev->addr));
+	int rc = replay_one(rp, ev, pt__live_hash(ev->addr));
+	sync_totals(rp);
+	return rc;
 }
 
 /*
@@ -712,8 +778,14 @@ int pt_replay_event(struct pt_replay *rp, const struct pt_event *ev)
  */
 #define PREFETCH_AHEAD 8
 #define PREFETCH_NEAR 4
+/*
+ * Entries and timeline points are prefetched only past this many entries
+ * (about 56 KB of entries): below it they stay in the cache and the
+ * prefetch would only cost instructions.
+ */
+#define PREFETCH_ENTRIES_MIN 256
 
-static inline void prefetch_lines(const void *p, size_t bytes)
+PT__ALWAYS_INLINE void prefetch_lines(const void *p, size_t bytes)
 {
 #if defined(__GNUC__) || defined(__clang__)
 	for (size_t o = 0; o < bytes; o += 64)
@@ -725,16 +797,17 @@ static inline void prefetch_lines(const void *p, size_t bytes)
 }
 
 /* First stage: the live slot, and for an allocation its entry. */
-static inline void prefetch_far(const struct pt_replay *rp, const struct pt_event *ev, uint64_t h)
+PT__ALWAYS_INLINE void prefetch_far(const struct pt_replay *rp, const struct pt_event *ev, uint64_t h,
+				   bool deep)
 {
 	if (ev->addr)
 		pt__live_prefetch(&rp->live, h);
-	if (pt_event_is_alloc(ev) && ev->tag < rp->bytag_n && rp->bytag[ev->tag] != NO_STAT)
+	if (deep && pt_event_is_alloc(ev) && ev->tag < rp->bytag_n && rp->bytag[ev->tag] != NO_STAT)
 		prefetch_lines(&rp->stats[rp->bytag[ev->tag]], sizeof(struct pt_tagstat));
 }
 
 /* Second stage: the entry of a free (from its home slot), the last timeline point of an allocation. */
-static inline void prefetch_near(const struct pt_replay *rp, const struct pt_event *ev, uint64_t h)
+PT__ALWAYS_INLINE void prefetch_near(const struct pt_replay *rp, const struct pt_event *ev, uint64_t h)
 {
 	uint32_t si = NO_STAT;
 	if (pt_event_is_alloc(ev)) {
@@ -758,22 +831,27 @@ int pt_replay_events(struct pt_replay *rp, const struct pt_event *evs, size_t n)
 		size_t m = n < PT_REPLAY_BATCH_MAX ? n : PT_REPLAY_BATCH_MAX;
 		for (size_t i = 0; i < m; i++)
 			h[i] = pt__live_hash(evs[i].addr);
+		/* with few entries they stay in the cache: only the live slots are worth a prefetch */
+		bool deep = rp->nstats > PREFETCH_ENTRIES_MIN;
 		for (size_t i = 0; i < m && i < PREFETCH_AHEAD; i++)
-			prefetch_far(rp, &evs[i], h[i]);
-		for (size_t i = 0; i < m && i < PREFETCH_NEAR; i++)
+			prefetch_far(rp, &evs[i], h[i], deep);
+		for (size_t i = 0; deep && i < m && i < PREFETCH_NEAR; i++)
 			prefetch_near(rp, &evs[i], h[i]);
 		for (size_t i = 0; i < m; i++) {
 			if (i + PREFETCH_AHEAD < m)
-				prefetch_far(rp, &evs[i + PREFETCH_AHEAD], h[i + PREFETCH_AHEAD]);
-			if (i + PREFETCH_NEAR < m)
+				prefetch_far(rp, &evs[i + PREFETCH_AHEAD], h[i + PREFETCH_AHEAD], deep);
+			if (deep && i + PREFETCH_NEAR < m)
 				prefetch_near(rp, &evs[i + PREFETCH_NEAR], h[i + PREFETCH_NEAR]);
 			int rc = replay_one(rp, &evs[i], h[i]);
-			if (rc < 0)
+			if (rc < 0) {
+				sync_totals(rp);
 				return rc;
+			}
 		}
 		evs += m;
 		n -= m;
 	}
+	sync_totals(rp);
 	return 0;
 }
 
@@ -857,7 +935,7 @@ int pt_replay_finish(struct pt_replay *rp, uint64_t end_ns)
 	}
 	if (rp->phases.wend_ns < rp->phases.wstart_ns)
 		rp->phases.wend_ns = rp->phases.wstart_ns;
-	rp->totals.live = rp->live.n;
+	sync_totals(rp);
 	pt__stacks_seal(rp->stk);
 	return 0;
 }
