@@ -50,9 +50,8 @@
 struct recent {
 	uint64_t ts_ns; /* as the reader gave it (before any clamping) */
 	uint64_t addr;
-	uint32_t tid;
-	uint32_t is_free;
 };
+#define RECENT_FREE (1ull << 32) /* in recent_tid: the event was a free */
 
 /* A capture asked for on the command line. */
 struct pending_cap {
@@ -101,6 +100,7 @@ struct pt_replay {
 	/* stacks and images: NULL until the first such event */
 	struct pt__stacks *stk;
 	struct recent recent[RECENT];
+	uint64_t recent_tid[RECENT]; /* tid, | RECENT_FREE for a free */
 	uint32_t recent_i;
 
 	struct pt_phases phases;
@@ -433,12 +433,27 @@ static inline void note_peak(struct pt_tagstat *st, uint64_t ts)
 	}
 }
 
-static inline void touch(struct pt_tagstat *st, uint64_t ts, uint32_t bucket, uint64_t prev_bytes)
+/* touch() when the entry has no point for bucket yet. */
+static void touch_new(struct pt_tagstat *st, uint64_t ts, uint32_t bucket, uint64_t prev_bytes)
 {
 	if (!st->nseries)
 		st->first_ns = ts; /* first touch: every touch adds a series point */
+	series_add(st, bucket, prev_bytes);
+}
+
+static inline void touch(struct pt_tagstat *st, uint64_t ts, uint32_t bucket, uint64_t prev_bytes)
+{
 	st->last_ns = ts;
-	series_note(st, bucket, prev_bytes);
+	if (st->nseries) {
+		struct pt_series_point *p = &st->series[st->nseries - 1];
+		if (p->bucket == bucket) {
+			p->c = st->now;
+			if (st->now.bytes < p->min_bytes)
+				p->min_bytes = st->now.bytes;
+			return;
+		}
+	}
+	touch_new(st, ts, bucket, prev_bytes);
 }
 
 /* A live allocation of entry si was displaced or freed: take it off the entry. */
@@ -575,13 +590,17 @@ static int on_stack(struct pt_replay *rp, const struct pt_event *ev)
 {
 	rp->totals.stacks++;
 	const struct recent *hit = NULL;
+	bool hit_free = false;
 	for (uint32_t k = 1; k <= RECENT; k++) {
-		const struct recent *c = &rp->recent[(rp->recent_i - k) & (RECENT - 1)];
+		uint32_t at = (rp->recent_i - k) & (RECENT - 1);
+		const struct recent *c = &rp->recent[at];
 		if (!c->addr)
 			break; /* never written */
+		uint32_t tid = (uint32_t)rp->recent_tid[at];
 		if (c->ts_ns == ev->stack_ts_ns &&
-		    (c->tid == ev->tid || c->tid == PT_NONE32 || ev->tid == PT_NONE32)) {
+		    (tid == ev->tid || tid == PT_NONE32 || ev->tid == PT_NONE32)) {
 			hit = c;
+			hit_free = (rp->recent_tid[at] & RECENT_FREE) != 0;
 			break;
 		}
 	}
@@ -589,7 +608,7 @@ static int on_stack(struct pt_replay *rp, const struct pt_event *ev)
 		rp->totals.stacks_unmatched++;
 		return 0;
 	}
-	if (hit->is_free) {
+	if (hit_free) {
 		rp->totals.stacks_free++;
 		return 0;
 	}
@@ -630,13 +649,12 @@ static int on_aux(struct pt_replay *rp, const struct pt_event *ev)
 }
 
 /* Remember a pool event for on_stack(). */
-static inline void note_recent(struct pt_replay *rp, const struct pt_event *ev, uint32_t is_free)
+static inline void note_recent(struct pt_replay *rp, const struct pt_event *ev, uint64_t is_free)
 {
-	struct recent *c = &rp->recent[rp->recent_i++ & (RECENT - 1)];
-	c->ts_ns = ev->ts_ns;
-	c->addr = ev->addr;
-	c->tid = ev->tid;
-	c->is_free = is_free;
+	uint32_t at = rp->recent_i++ & (RECENT - 1);
+	rp->recent[at].ts_ns = ev->ts_ns;
+	rp->recent[at].addr = ev->addr;
+	rp->recent_tid[at] = ev->tid | is_free;
 }
 
 /* The event left the current bucket: find its bucket (coarsening as needed), grow the rate array. */
@@ -699,11 +717,12 @@ static inline void sync_totals(struct pt_replay *rp)
 	rp->totals.live = rp->live.n;
 }
 
-/* One event; h is pt__live_hash(ev->addr) (computed ahead by the batch loop). */
-PT__ALWAYS_INLINE int replay_one(struct pt_replay *rp, const struct pt_event *ev, uint64_t h)
+/*
+ * The start of every event but stacks and images: clamp a time that went
+ * back, pass the next edge. @return 0 or a negative PT_E* code.
+ */
+PT__ALWAYS_INLINE int enter_event(struct pt_replay *rp, const struct pt_event *ev, uint64_t *tsp)
 {
-	if (ev->kind == PT_EV_STACK || ev->kind == PT_EV_IMAGE)
-		return on_aux(rp, ev);
 	uint64_t ts = ev->ts_ns;
 	if (ts < rp->last_ns) {
 		rp->totals.out_of_order++;
@@ -711,17 +730,58 @@ PT__ALWAYS_INLINE int replay_one(struct pt_replay *rp, const struct pt_event *ev
 	}
 	rp->last_ns = ts;
 	rp->totals.events++;
-	if (ts >= rp->next_edge_ns) {
-		int brc = at_edge(rp, ts);
-		if (brc < 0)
-			return brc;
-	}
+	*tsp = ts;
+	if (ts >= rp->next_edge_ns)
+		return at_edge(rp, ts);
+	return 0;
+}
+
+/* Every event but a pool allocation or free. */
+static int replay_other(struct pt_replay *rp, const struct pt_event *ev)
+{
+	if (ev->kind == PT_EV_STACK || ev->kind == PT_EV_IMAGE)
+		return on_aux(rp, ev);
+	uint64_t ts;
+	int rc = enter_event(rp, ev, &ts);
+	if (rc < 0)
+		return rc;
 	uint32_t bucket = rp->cur_bucket;
-	int rc = 0;
 	switch (ev->kind) {
-	case PT_EV_ALLOC:
-	case PT_EV_SESSION_ALLOC:
+	case PT_EV_SNAPSHOT:
 		rp->rate[bucket]++;
+		if (ev->tag == PT_TAG_NONE)
+			return 0;
+		return on_snapshot(rp, ev, ts, bucket);
+	case PT_EV_MARKER: {
+		struct pt_event e = *ev;
+		e.ts_ns = ts;
+		rp->totals.markers++;
+		on_marker(rp, &e);
+		return 0;
+	}
+	default:
+		rp->rate[bucket]++;
+		return 0;
+	}
+}
+
+_Static_assert(PT_EV_ALLOC == 0 && PT_EV_FREE == 1 && PT_EV_SESSION_ALLOC == 2 &&
+		       PT_EV_SESSION_FREE == 3,
+	       "replay_one() tells pool allocations from frees by the low bit of the kind");
+
+/* One event; h is pt__live_hash(ev->addr) (computed ahead by the batch loop). */
+PT__ALWAYS_INLINE int replay_one(struct pt_replay *rp, const struct pt_event *ev, uint64_t h)
+{
+	unsigned kind = (unsigned)ev->kind;
+	if (kind > PT_EV_SESSION_FREE)
+		return replay_other(rp, ev);
+	uint64_t ts;
+	int rc = enter_event(rp, ev, &ts);
+	if (rc < 0)
+		return rc;
+	uint32_t bucket = rp->cur_bucket;
+	rp->rate[bucket]++;
+	if (!(kind & 1)) { /* PT_EV_ALLOC, PT_EV_SESSION_ALLOC */
 		if (ev->tag == PT_TAG_NONE)
 			return 0;
 		if (rp->stk)
@@ -729,32 +789,12 @@ PT__ALWAYS_INLINE int replay_one(struct pt_replay *rp, const struct pt_event *ev
 		rc = on_alloc(rp, ev, ts, bucket, h);
 		if (ev->addr)
 			note_recent(rp, ev, 0);
-		break;
-	case PT_EV_FREE:
-	case PT_EV_SESSION_FREE:
-		rp->rate[bucket]++;
+	} else { /* PT_EV_FREE, PT_EV_SESSION_FREE */
 		rc = on_free(rp, ev, ts, bucket, h);
 		if (rp->stk)
 			pt__stacks_unbind(rp->stk, ev->addr);
 		if (ev->addr)
-			note_recent(rp, ev, 1);
-		break;
-	case PT_EV_SNAPSHOT:
-		rp->rate[bucket]++;
-		if (ev->tag == PT_TAG_NONE)
-			return 0;
-		rc = on_snapshot(rp, ev, ts, bucket);
-		break;
-	case PT_EV_MARKER: {
-		struct pt_event e = *ev;
-		e.ts_ns = ts;
-		rp->totals.markers++;
-		on_marker(rp, &e);
-		break;
-	}
-	default:
-		rp->rate[bucket]++;
-		break;
+			note_recent(rp, ev, RECENT_FREE);
 	}
 	return rc;
 }
