@@ -6,7 +6,8 @@
 #include "livemap.h"
 #include "pooltrace/error.h"
 
-#define LIVE_MIN_CAP 4096u
+#define LIVE_MIN_SHIFT 12
+#define LIVE_MIN_CAP (1u << LIVE_MIN_SHIFT)
 #define BIG_MIN_CAP 16u
 
 /*
@@ -31,6 +32,7 @@ int pt__live_init(struct pt__livemap *m)
 	if (!m->slot)
 		return PT_ENOMEM;
 	m->mask = LIVE_MIN_CAP - 1;
+	m->shift = 64 - LIVE_MIN_SHIFT;
 	return 0;
 }
 
@@ -49,10 +51,11 @@ int pt__live_grow(struct pt__livemap *m)
 	struct pt__live_slot *nl = slots_new(ncap, &nblock);
 	if (!nl)
 		return PT_ENOMEM;
+	unsigned nshift = m->shift - 1;
 	for (size_t i = 0; i <= m->mask; i++) {
 		if (!m->slot[i].addr)
 			continue;
-		size_t h = (size_t)pt__live_hash(m->slot[i].addr) & nmask;
+		size_t h = (size_t)(pt__live_hash(m->slot[i].addr) >> nshift);
 		while (nl[h].addr)
 			h = (h + 1) & nmask;
 		nl[h] = m->slot[i];
@@ -61,6 +64,7 @@ int pt__live_grow(struct pt__livemap *m)
 	m->block = nblock;
 	m->slot = nl;
 	m->mask = nmask;
+	m->shift = nshift;
 	return 0;
 }
 
@@ -68,7 +72,7 @@ int pt__live_grow(struct pt__livemap *m)
 
 static size_t big_find(const struct pt__livemap *m, uint64_t addr, bool *found)
 {
-	size_t i = (size_t)pt__live_hash(addr) & m->big_mask;
+	size_t i = (size_t)pt__mix64_half(addr) & m->big_mask;
 	for (;;) {
 		if (m->big_key[i] == addr) {
 			*found = true;
@@ -105,7 +109,7 @@ static int big_grow(struct pt__livemap *m)
 		for (size_t i = 0; i <= m->big_mask; i++) {
 			if (!m->big_key[i])
 				continue;
-			size_t h = (size_t)pt__live_hash(m->big_key[i]) & nmask;
+			size_t h = (size_t)pt__mix64_half(m->big_key[i]) & nmask;
 			while (nk[h])
 				h = (h + 1) & nmask;
 			nk[h] = m->big_key[i];
@@ -133,7 +137,7 @@ static void big_drop(struct pt__livemap *m, uint64_t addr)
 		j = (j + 1) & m->big_mask;
 		if (!m->big_key[j])
 			break;
-		size_t k = (size_t)pt__live_hash(m->big_key[j]) & m->big_mask;
+		size_t k = (size_t)pt__mix64_half(m->big_key[j]) & m->big_mask;
 		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
 			m->big_key[i] = m->big_key[j];
 			m->big_val[i] = m->big_val[j];
@@ -180,7 +184,7 @@ void pt__live_remove_run(struct pt__livemap *m, struct pt__live_slot *s)
 	size_t j = (i + 1) & mask;
 	uint64_t a;
 	while ((a = sl[j].addr) != 0) {
-		size_t k = (size_t)pt__live_hash(a) & mask;
+		size_t k = pt__live_index(m, pt__live_hash(a));
 		/*
 		 * move j to i when its home k is not cyclically in (i, j]: its
 		 * distance from home is at least the distance from i to j

@@ -50,16 +50,29 @@ struct pt__livemap {
 	struct pt__live_slot *slot; /* 64-byte aligned, inside block */
 	void *block;
 	size_t mask;    /* capacity - 1 (a power of two) */
+	unsigned shift; /* 64 - log2(capacity): the home slot of hash h is h >> shift */
 	size_t n;       /* occupied slots */
-	/* sizes that do not fit 32 bits: addr -> size, same probing scheme */
+	/* sizes that do not fit 32 bits: addr -> size, linear probing on pt__mix64_half() */
 	uint64_t *big_key, *big_val;
 	size_t big_mask, big_n;
 };
 
-/** pt__live_hash() - the full hash of an address (mask it with m->mask). */
+/**
+ * pt__live_hash() - the hash of an address; pt__live_index() makes it a slot.
+ * Multiplicative (Fibonacci) hashing: the top bits of addr times 2^64 / phi
+ * are the home slot, so nearby addresses spread evenly over the table, one
+ * multiply per event and per slot a removal looks at; and when the table
+ * doubles, slot i moves to 2i or 2i + 1, so the rehash writes in order.
+ */
 static inline uint64_t pt__live_hash(uint64_t addr)
 {
-	return pt__mix64_half(addr);
+	return addr * 0x9e3779b97f4a7c15ull;
+}
+
+/** pt__live_index() - the home slot of hash h. */
+static inline size_t pt__live_index(const struct pt__livemap *m, uint64_t h)
+{
+	return (size_t)(h >> m->shift);
 }
 
 /*
@@ -71,8 +84,9 @@ static inline uint64_t pt__live_hash(uint64_t addr)
 PT__ALWAYS_INLINE void pt__live_prefetch(const struct pt__livemap *m, uint64_t h)
 {
 #if defined(__GNUC__) || defined(__clang__)
-	__builtin_prefetch(&m->slot[h & m->mask], 1, 3);
-	__builtin_prefetch(&m->slot[(h + 1) & m->mask], 1, 3);
+	size_t i = pt__live_index(m, h);
+	__builtin_prefetch(&m->slot[i], 1, 3);
+	__builtin_prefetch(&m->slot[(i + 1) & m->mask], 1, 3);
 #else
 	(void)m;
 	(void)h;
@@ -82,7 +96,7 @@ PT__ALWAYS_INLINE void pt__live_prefetch(const struct pt__livemap *m, uint64_t h
 /** pt__live_home() - the home slot of hash h (for a second-stage prefetch). */
 static inline const struct pt__live_slot *pt__live_home(const struct pt__livemap *m, uint64_t h)
 {
-	return &m->slot[h & m->mask];
+	return &m->slot[pt__live_index(m, h)];
 }
 
 /**
@@ -92,7 +106,7 @@ static inline const struct pt__live_slot *pt__live_home(const struct pt__livemap
 static inline struct pt__live_slot *pt__live_lookup(const struct pt__livemap *m, uint64_t addr,
 						    uint64_t h, bool *found)
 {
-	size_t i = (size_t)h & m->mask;
+	size_t i = pt__live_index(m, h);
 	for (;;) {
 		struct pt__live_slot *s = &m->slot[i];
 		if (s->addr == addr) {
