@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The replay's live-allocation map: growth, removal and the side map of big sizes (livemap.h). */
+#define _DEFAULT_SOURCE 1 /* MAP_ANONYMOUS, madvise() */
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 #include "livemap.h"
 #include "pooltrace/error.h"
@@ -10,14 +15,47 @@
 #define LIVE_MIN_CAP (1u << LIVE_MIN_SHIFT)
 #define BIG_MIN_CAP 16u
 
+#if defined(__linux__) && defined(MADV_HUGEPAGE) && defined(MAP_ANONYMOUS)
+/*
+ * Tables of HUGE_MIN bytes or more are mapped directly, 2 MiB aligned, and
+ * asked for transparent huge pages: a random probe of a table of hundreds
+ * of MB then costs no TLB miss of its own, and filling it one page fault
+ * per 2 MiB instead of per 4 KiB. Fresh anonymous pages are zero.
+ */
+#define HUGE_PAGE ((size_t)2 << 20)
+#define HUGE_MIN ((size_t)8 << 20)
+
+static struct pt__live_slot *slots_map(size_t bytes, void **block, size_t *block_len)
+{
+	size_t len = bytes + HUGE_PAGE;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	(void)madvise((void *)a, bytes, MADV_HUGEPAGE); /* a hint: fine if refused */
+	*block = p;
+	*block_len = len;
+	return (struct pt__live_slot *)(void *)a;
+}
+#endif
+
 /*
  * Slots 64-byte aligned: two per cache line, none across two lines. calloc()
  * (fresh zero pages from the kernel for a big table, no memset pass) with 64
- * bytes to spare; the block calloc() returned is kept in m->block for free().
+ * bytes to spare; the block calloc() returned is kept in *block for free(),
+ * *block_len 0; or a mapping of *block_len bytes (slots_map()).
  */
-static struct pt__live_slot *slots_new(size_t cap, void **block)
+static struct pt__live_slot *slots_new(size_t cap, void **block, size_t *block_len)
 {
 	size_t bytes = cap * sizeof(struct pt__live_slot);
+	*block_len = 0;
+#ifdef HUGE_MIN
+	if (bytes >= HUGE_MIN) {
+		struct pt__live_slot *sl = slots_map(bytes, block, block_len);
+		if (sl)
+			return sl;
+	}
+#endif
 	unsigned char *b = calloc(1, bytes + 64);
 	*block = b;
 	if (!b)
@@ -25,10 +63,22 @@ static struct pt__live_slot *slots_new(size_t cap, void **block)
 	return (struct pt__live_slot *)(void *)(b + (64 - ((uintptr_t)b & 63)) % 64);
 }
 
+static void slots_free(void *block, size_t block_len)
+{
+#ifdef HUGE_MIN
+	if (block_len) {
+		munmap(block, block_len);
+		return;
+	}
+#endif
+	(void)block_len;
+	free(block);
+}
+
 int pt__live_init(struct pt__livemap *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->slot = slots_new(LIVE_MIN_CAP, &m->block);
+	m->slot = slots_new(LIVE_MIN_CAP, &m->block, &m->block_len);
 	if (!m->slot)
 		return PT_ENOMEM;
 	m->mask = LIVE_MIN_CAP - 1;
@@ -38,7 +88,7 @@ int pt__live_init(struct pt__livemap *m)
 
 void pt__live_release(struct pt__livemap *m)
 {
-	free(m->block);
+	slots_free(m->block, m->block_len);
 	free(m->big_key);
 	free(m->big_val);
 	memset(m, 0, sizeof(*m));
@@ -48,7 +98,8 @@ int pt__live_grow(struct pt__livemap *m)
 {
 	size_t ncap = (m->mask + 1) * 2, nmask = ncap - 1;
 	void *nblock;
-	struct pt__live_slot *nl = slots_new(ncap, &nblock);
+	size_t nblock_len;
+	struct pt__live_slot *nl = slots_new(ncap, &nblock, &nblock_len);
 	if (!nl)
 		return PT_ENOMEM;
 	unsigned nshift = m->shift - 1;
@@ -60,8 +111,9 @@ int pt__live_grow(struct pt__livemap *m)
 			h = (h + 1) & nmask;
 		nl[h] = m->slot[i];
 	}
-	free(m->block);
+	slots_free(m->block, m->block_len);
 	m->block = nblock;
+	m->block_len = nblock_len;
 	m->slot = nl;
 	m->mask = nmask;
 	m->shift = nshift;

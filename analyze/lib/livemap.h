@@ -49,6 +49,7 @@ struct pt__live_slot {
 struct pt__livemap {
 	struct pt__live_slot *slot; /* 64-byte aligned, inside block */
 	void *block;
+	size_t block_len; /* 0: block is from calloc(); else a mapping of this length */
 	size_t mask;    /* capacity - 1 (a power of two) */
 	unsigned shift; /* 64 - log2(capacity): the home slot of hash h is h >> shift */
 	size_t n;       /* occupied slots */
