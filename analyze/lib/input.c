@@ -3,10 +3,18 @@
  * Input layer. Reads a file, stdin or a memory buffer in large blocks;
  * gzip is detected by its magic bytes (1f 8b) and inflated with zlib,
  * concatenated members included. Readers see decompressed bytes only.
+ *
+ * With a second CPU, a gzip input is inflated in a thread of its own that
+ * fills a small ring of decompressed blocks (struct gz_thread); the reading
+ * side takes whole blocks from it, in order, and reports errors, the end of
+ * the data and the compressed offset when it reaches them, so messages and
+ * offsets are the same as when inflating inline.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +25,36 @@
 
 #include "pooltrace/error.h"
 #include "pooltrace/input.h"
+#include "pooltrace/util.h"
 
 #define RAW_BUF (1u << 20)   /* bytes per read() of the underlying file */
 #define OUT_BUF (1u << 20)   /* initial decompressed buffer */
+
+/* Inflating in a thread: blocks of decompressed data in a ring. */
+#define GZ_BLOCK (256u << 10)       /* decompressed bytes per block */
+#define GZ_HEAD PT_INPUT_PEEK_MAX   /* room in front of a block for bytes not yet consumed */
+#define GZ_SLOTS 8                  /* blocks in the ring */
+#define GZ_THREAD_MIN (1u << 20)    /* smaller compressed files are inflated inline */
+
+struct gz_slot {
+	uint8_t *data;          /* GZ_HEAD bytes of room, then the block */
+	size_t cap;             /* size of data */
+	size_t len;             /* bytes of the block, at data + GZ_HEAD */
+	uint64_t raw_off;       /* compressed bytes read when the block was complete */
+};
+
+struct gz_thread {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t can_fill, can_use;
+	struct gz_slot slot[GZ_SLOTS];
+	size_t head, tail, count;  /* producer fills head, consumer takes tail */
+	bool done;              /* the producer has finished: rc says how */
+	int rc;                 /* 0 end of data, <0 error (message in src->errmsg) */
+	bool stop;              /* the consumer is closing */
+	int wake[2];            /* pipe that interrupts a wait for a pipe's data; -1 for files */
+	struct pt_input *src;   /* owned by the producer while it runs: fd, zlib state */
+};
 
 struct pt_input {
 	char *name;
@@ -48,6 +83,9 @@ struct pt_input {
 	char errmsg[256];
 	char cutmsg[300];       /* set when a gzip stream ended before its end */
 	uint64_t member_off;    /* offset of the gzip member being inflated */
+	struct gz_thread *gzt;  /* inflating in a thread (then zs, raw are in gzt->src) */
+	bool poll_wake;         /* producer of a pipe: wait for data or for wake_fd */
+	int wake_fd;            /* readable once the consumer closes */
 
 	/* a chain of files (pt_input_open_many(), a directory): reads go to cur */
 	char **paths;
@@ -95,6 +133,18 @@ static ssize_t raw_read(struct pt_input *in, uint8_t *dst, size_t n)
 		return (ssize_t)n;
 	}
 	for (;;) {
+		if (in->poll_wake) {
+			/* a pipe may stay quiet for long: closing the input must not wait for it */
+			struct pollfd pf[2] = {{.fd = in->fd, .events = POLLIN},
+					       {.fd = in->wake_fd, .events = POLLIN}};
+			int pr = poll(pf, 2, -1);
+			if (pr < 0 && errno == EINTR)
+				continue;
+			if (pr < 0)
+				return set_err(in, PT_EIO, "read error: %s", strerror(errno));
+			if (pf[1].revents)
+				return set_err(in, PT_EIO, "input closed");
+		}
 		ssize_t r = read(in->fd, dst, n);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -122,9 +172,14 @@ static int ensure_cap(struct pt_input *in, size_t need)
 	return 0;
 }
 
+static ssize_t gz_inflate(struct pt_input *in, uint8_t *dst, size_t room);
+static ssize_t gz_take(struct pt_input *in);
+
 /* Add more decompressed bytes at buf[len..]. Returns bytes added, 0 at end, <0 error. */
 static ssize_t produce(struct pt_input *in)
 {
+	if (in->gzt)
+		return gz_take(in);
 	if (in->pos > 0 && in->pos == in->len) {
 		in->pos = in->len = 0;
 	} else if (in->pos > in->cap / 2) {
@@ -144,9 +199,24 @@ static ssize_t produce(struct pt_input *in)
 			in->len += (size_t)r;
 		return r;
 	}
+	ssize_t r = gz_inflate(in, in->buf + in->len, room);
+	if (r > 0)
+		in->len += (size_t)r;
+	return r;
+}
+
+/*
+ * Inflate into dst[0..room). Returns bytes added, 0 at the end of the data
+ * (in->cutmsg set when it was cut short), <0 error (in->errmsg set). The
+ * bytes of an inflate() call that fails are not given out: damage found by
+ * a member's checksum fails the read before the member's last bytes, so a
+ * reader that stops at its format's own end still meets the error.
+ */
+static ssize_t gz_inflate(struct pt_input *in, uint8_t *dst, size_t room)
+{
 	if (in->gz_end)
 		return 0;
-	in->zs.next_out = in->buf + in->len;
+	in->zs.next_out = dst;
 	in->zs.avail_out = (uInt)(room > UINT32_MAX ? UINT32_MAX : room);
 	for (;;) {
 		if (in->zs.avail_in == 0) {
@@ -156,11 +226,9 @@ static ssize_t produce(struct pt_input *in)
 			in->zs.next_in = in->raw;
 			in->zs.avail_in = (uInt)r;
 			if (r == 0) {
-				size_t got = (size_t)(in->zs.next_out - (in->buf + in->len));
-				if (got) {
-					in->len += got;
+				size_t got = (size_t)(in->zs.next_out - dst);
+				if (got)
 					return (ssize_t)got;
-				}
 				/* cut short: what inflated so far is the input */
 				snprintf(in->cutmsg, sizeof(in->cutmsg),
 					 "%s: compressed data cut short at offset %llu; read up to there",
@@ -170,7 +238,7 @@ static ssize_t produce(struct pt_input *in)
 			}
 		}
 		int zr = inflate(&in->zs, Z_NO_FLUSH);
-		size_t got = (size_t)(in->zs.next_out - (in->buf + in->len));
+		size_t got = (size_t)(in->zs.next_out - dst);
 		if (zr == Z_STREAM_END) {
 			/* Another member may follow (concatenated gzip). */
 			if (in->zs.avail_in == 0) {
@@ -188,10 +256,8 @@ static ssize_t produce(struct pt_input *in)
 			} else {
 				in->member_off = in->raw_off - in->zs.avail_in;
 			}
-			if (got || in->gz_end) {
-				in->len += got;
+			if (got || in->gz_end)
 				return (ssize_t)got;
-			}
 			continue;
 		}
 		if (zr != Z_OK && zr != Z_BUF_ERROR) {
@@ -207,13 +273,278 @@ static ssize_t produce(struct pt_input *in)
 			return set_err(in, PT_EGZIP, "corrupt gzip data at offset %llu (0x%llx): %s",
 				       at, at, why);
 		}
-		if (got) {
-			in->len += got;
+		if (got)
 			return (ssize_t)got;
-		}
 		if (in->zs.avail_out == 0)
 			return 0;
 	}
+}
+
+/* Producer: inflate one block into slot s. Returns as gz_inflate(). */
+static ssize_t gz_fill_slot(struct pt_input *src, struct gz_slot *s)
+{
+	s->len = 0;
+	if (s->cap < GZ_HEAD + GZ_BLOCK + 1) {
+		/* a new slot, or a smaller buffer the consumer gave back */
+		uint8_t *nb = realloc(s->data, GZ_HEAD + GZ_BLOCK + 1);
+		if (!nb)
+			return set_err(src, PT_ENOMEM, "out of memory");
+		s->data = nb;
+		s->cap = GZ_HEAD + GZ_BLOCK + 1;
+	}
+	ssize_t r;
+	do {
+		r = gz_inflate(src, s->data + GZ_HEAD + s->len, GZ_BLOCK - s->len);
+		if (r > 0)
+			s->len += (size_t)r;
+	} while (r > 0 && s->len < GZ_BLOCK);
+	s->raw_off = src->raw_off;
+	return r;
+}
+
+static void *gz_producer(void *arg)
+{
+	struct gz_thread *t = arg;
+	for (;;) {
+		pthread_mutex_lock(&t->mu);
+		while (t->count == GZ_SLOTS && !t->stop)
+			pthread_cond_wait(&t->can_fill, &t->mu);
+		bool stop = t->stop;
+		size_t idx = t->head;
+		pthread_mutex_unlock(&t->mu);
+		if (stop)
+			break;
+		struct gz_slot *s = &t->slot[idx];
+		ssize_t r = gz_fill_slot(t->src, s);
+		pthread_mutex_lock(&t->mu);
+		if (s->len) {
+			t->head = (t->head + 1) % GZ_SLOTS;
+			t->count++;
+		}
+		if (r <= 0) {
+			t->done = true;
+			t->rc = (int)r;
+		}
+		pthread_cond_signal(&t->can_use);
+		bool end = t->done;
+		pthread_mutex_unlock(&t->mu);
+		if (end)
+			return NULL;
+	}
+	pthread_mutex_lock(&t->mu);
+	t->done = true;
+	t->rc = PT_EIO;
+	pthread_cond_signal(&t->can_use);
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+/*
+ * Consumer: append the next block of the ring to buf. Returns bytes added,
+ * 0 at the end of the data, <0 error: the producer's outcome, given once
+ * every block before it has been taken.
+ */
+static ssize_t gz_take(struct pt_input *in)
+{
+	struct gz_thread *t = in->gzt;
+	if (in->gz_end)
+		return 0;
+	pthread_mutex_lock(&t->mu);
+	while (t->count == 0 && !t->done)
+		pthread_cond_wait(&t->can_use, &t->mu);
+	bool have = t->count > 0;
+	size_t idx = t->tail;
+	int end_rc = t->rc;
+	pthread_mutex_unlock(&t->mu);
+	if (!have) {
+		/* the producer is finished and touches src no more */
+		struct pt_input *src = t->src;
+		in->raw_off = src->raw_off;
+		if (end_rc < 0) {
+			in->err = src->err ? src->err : end_rc;
+			snprintf(in->errmsg, sizeof(in->errmsg), "%s", src->errmsg);
+			return end_rc;
+		}
+		if (src->cutmsg[0])
+			snprintf(in->cutmsg, sizeof(in->cutmsg), "%s", src->cutmsg);
+		in->raw_eof = src->raw_eof;
+		in->gz_end = true;
+		return 0;
+	}
+	struct gz_slot *s = &t->slot[idx];
+	size_t pend = in->len - in->pos;
+	size_t n = s->len;
+	if (pend <= GZ_HEAD) {
+		/* the bytes not consumed yet go in front of the block; the buffers trade places */
+		memcpy(s->data + GZ_HEAD - pend, in->buf + in->pos, pend);
+		uint8_t *b = in->buf;
+		size_t c = in->cap;
+		in->buf = s->data;
+		in->cap = s->cap;
+		in->pos = GZ_HEAD - pend;
+		in->len = GZ_HEAD + n;
+		s->data = b;
+		s->cap = c;
+	} else {
+		/* a long line or peek: keep what is pending and append a copy */
+		memmove(in->buf, in->buf + in->pos, pend);
+		in->pos = 0;
+		in->len = pend;
+		int rc = ensure_cap(in, pend + n + 1);
+		if (rc < 0)
+			return rc;
+		memcpy(in->buf + in->len, s->data + GZ_HEAD, n);
+		in->len += n;
+	}
+	in->raw_off = s->raw_off;
+	pthread_mutex_lock(&t->mu);
+	t->tail = (t->tail + 1) % GZ_SLOTS;
+	t->count--;
+	pthread_cond_signal(&t->can_fill);
+	pthread_mutex_unlock(&t->mu);
+	return (ssize_t)n;
+}
+
+/* Stop and join the producer (at any point), free the ring and its state. */
+static void gz_thread_free(struct gz_thread *t)
+{
+	if (!t)
+		return;
+	pthread_mutex_lock(&t->mu);
+	t->stop = true;
+	pthread_cond_signal(&t->can_fill);
+	pthread_mutex_unlock(&t->mu);
+	if (t->wake[1] >= 0) {
+		ssize_t w;
+		do
+			w = write(t->wake[1], "x", 1);
+		while (w < 0 && errno == EINTR);
+	}
+	pthread_join(t->th, NULL);
+	for (size_t i = 0; i < GZ_SLOTS; i++)
+		free(t->slot[i].data);
+	struct pt_input *src = t->src;
+	inflateEnd(&src->zs);
+	free(src->raw);
+	free(src->name);
+	free(src);
+	if (t->wake[0] >= 0)
+		close(t->wake[0]);
+	if (t->wake[1] >= 0)
+		close(t->wake[1]);
+	pthread_cond_destroy(&t->can_use);
+	pthread_cond_destroy(&t->can_fill);
+	pthread_mutex_destroy(&t->mu);
+	free(t);
+}
+
+/* Start zlib on in (inline) or on a producer's state: the 2 magic bytes are already read. */
+static int gz_init(struct pt_input *in, const uint8_t magic[2])
+{
+	in->raw_cap = in->fd < 0 && in->mem_len < RAW_BUF ? in->mem_len : RAW_BUF;
+	in->raw = malloc(in->raw_cap);
+	if (!in->raw)
+		return set_err(in, PT_ENOMEM, "out of memory");
+	memcpy(in->raw, magic, 2);
+	memset(&in->zs, 0, sizeof(in->zs));
+	if (inflateInit2(&in->zs, 15 + 16) != Z_OK)
+		return set_err(in, PT_ENOMEM, "cannot start zlib");
+	in->zs_init = true;
+	in->zs.next_in = in->raw;
+	in->zs.avail_in = 2;
+	return 0;
+}
+
+/*
+ * Inflate in a thread when a second CPU is there and the input is large (or
+ * a pipe). Returns 1 when the thread runs, 0 to inflate inline, <0 error.
+ */
+static int gz_thread_start(struct pt_input *in, const uint8_t magic[2])
+{
+	bool pipe_like = false;
+	uint64_t size = in->raw_size;
+	if (in->fd >= 0) {
+		struct stat st;
+		if (fstat(in->fd, &st) != 0)
+			return 0;
+		pipe_like = !S_ISREG(st.st_mode);
+		size = pipe_like ? 0 : (uint64_t)st.st_size;
+	}
+	if (!pipe_like && size < GZ_THREAD_MIN)
+		return 0;
+	if (!pt_threads_allowed())
+		return 0;
+	struct gz_thread *t = calloc(1, sizeof(*t));
+	struct pt_input *src = calloc(1, sizeof(*src));
+	char *name = strdup(in->name);
+	if (!t || !src || !name) {
+		free(t);
+		free(src);
+		free(name);
+		return set_err(in, PT_ENOMEM, "out of memory");
+	}
+	t->wake[0] = t->wake[1] = -1;
+	src->name = name;
+	src->fd = in->fd; /* the consumer's: closed after the join */
+	src->mem = in->mem;
+	src->mem_len = in->mem_len;
+	src->mem_pos = in->mem_pos;
+	src->raw_size = in->raw_size;
+	src->raw_off = in->raw_off;
+	src->raw_eof = in->raw_eof;
+	src->gzip = true;
+	int rc = gz_init(src, magic);
+	if (rc < 0) {
+		in->err = rc;
+		snprintf(in->errmsg, sizeof(in->errmsg), "%s", src->errmsg);
+		goto fail;
+	}
+	if (pipe_like) {
+		if (pipe(t->wake) != 0) {
+			t->wake[0] = t->wake[1] = -1;
+			rc = 0;
+			goto fail;
+		}
+		fcntl(t->wake[0], F_SETFD, FD_CLOEXEC);
+		fcntl(t->wake[1], F_SETFD, FD_CLOEXEC);
+		src->poll_wake = true;
+		src->wake_fd = t->wake[0];
+	}
+	t->src = src;
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->can_fill, NULL);
+	pthread_cond_init(&t->can_use, NULL);
+	if (pthread_create(&t->th, NULL, gz_producer, t) != 0) {
+		pthread_cond_destroy(&t->can_use);
+		pthread_cond_destroy(&t->can_fill);
+		pthread_mutex_destroy(&t->mu);
+		rc = 0; /* nothing was read past the magic: inflate inline */
+		goto fail;
+	}
+	in->gzt = t;
+	return 1;
+fail:
+	if (t->wake[0] >= 0)
+		close(t->wake[0]);
+	if (t->wake[1] >= 0)
+		close(t->wake[1]);
+	if (src->zs_init)
+		inflateEnd(&src->zs);
+	free(src->raw);
+	free(src->name);
+	free(src);
+	free(t);
+	return rc;
+}
+
+bool pt__input_threaded(const struct pt_input *in);
+
+/* Tests: true when the input (the current file of a chain) is inflated in a thread. */
+bool pt__input_threaded(const struct pt_input *in)
+{
+	if (in->paths)
+		return in->cur && in->cur->gzt;
+	return in->gzt != NULL;
 }
 
 static int setup(struct pt_input *in)
@@ -235,17 +566,11 @@ static int setup(struct pt_input *in)
 	if (have == 2 && in->buf[0] == 0x1f && in->buf[1] == 0x8b) {
 		in->gzip = true;
 		in->step = OUT_BUF;
-		in->raw_cap = in->fd < 0 && in->mem_len < RAW_BUF ? in->mem_len : RAW_BUF;
-		in->raw = malloc(in->raw_cap);
-		if (!in->raw)
-			return set_err(in, PT_ENOMEM, "out of memory");
-		memcpy(in->raw, in->buf, 2);
-		memset(&in->zs, 0, sizeof(in->zs));
-		if (inflateInit2(&in->zs, 15 + 16) != Z_OK)
-			return set_err(in, PT_ENOMEM, "cannot start zlib");
-		in->zs_init = true;
-		in->zs.next_in = in->raw;
-		in->zs.avail_in = 2;
+		rc = gz_thread_start(in, in->buf);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			return gz_init(in, in->buf);
 	} else {
 		in->len = have;
 	}
@@ -331,6 +656,7 @@ void pt_input_free(struct pt_input *in)
 	if (!in)
 		return;
 	pt_input_free(in->cur);
+	gz_thread_free(in->gzt);
 	for (size_t i = 0; i < in->npaths; i++)
 		free(in->paths[i]);
 	free(in->paths);

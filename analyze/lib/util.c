@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Atomic output files and the time/size argument parsers. */
+/* Atomic output files, the time/size argument parsers, the thread switch. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -44,6 +44,20 @@ static int replace_file(const char *from, const char *to)
 	return rename(from, to);
 }
 #endif
+
+bool pt_threads_allowed(void)
+{
+	const char *e = getenv("POOLTRACE_THREADS");
+	if (e && *e)
+		return atoi(e) > 1;
+#ifdef _WIN32
+	SYSTEM_INFO si;
+	GetSystemInfo(&si);
+	return si.dwNumberOfProcessors > 1;
+#else
+	return sysconf(_SC_NPROCESSORS_ONLN) > 1;
+#endif
+}
 
 static bool same_file(const char *a, const char *b)
 {

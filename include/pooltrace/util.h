@@ -61,6 +61,13 @@ int pt_parse_size(const char *s, uint64_t *bytes);
 char *pt_progress_format(char *buf, size_t bufsz, uint64_t done, uint64_t total,
 			 uint64_t events, double elapsed_s, unsigned width);
 
+/**
+ * pt_threads_allowed() - whether work may go to a second thread: with
+ * POOLTRACE_THREADS set, when its value is 2 or more (1 turns threads off);
+ * unset, when the machine has two CPUs or more online.
+ */
+bool pt_threads_allowed(void);
+
 #ifdef __cplusplus
 }
 #endif
