@@ -208,9 +208,10 @@ static ssize_t produce(struct pt_input *in)
 /*
  * Inflate into dst[0..room). Returns bytes added, 0 at the end of the data
  * (in->cutmsg set when it was cut short), <0 error (in->errmsg set). The
- * bytes of an inflate() call that fails are not given out: damage found by
- * a member's checksum fails the read before the member's last bytes, so a
- * reader that stops at its format's own end still meets the error.
+ * bytes of an inflate() call that fails are not given out: when a member's
+ * checksum finds damage, that call normally holds the member's last bytes,
+ * so a reader that stops at its format's own end (a native trailer) still
+ * meets the error.
  */
 static ssize_t gz_inflate(struct pt_input *in, uint8_t *dst, size_t room)
 {
