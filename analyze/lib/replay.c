@@ -25,11 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "hash.h"
 #include "livemap.h"
 #include "pooltrace/error.h"
+#include "pooltrace/util.h"
 #include "pooltrace/reader.h"
 #include "pooltrace/replay.h"
 #include "stacks.h"
@@ -1212,22 +1212,13 @@ static int run_threaded(struct pt_replay *rp, struct pt_reader *r,
 }
 
 /* A reader thread pays off with a second CPU; POOLTRACE_THREADS=1 turns it off. */
-static bool want_threads(void)
-{
-	const char *e = getenv("POOLTRACE_THREADS");
-	if (e && *e)
-		return atoi(e) > 1;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	return ncpu > 1;
-}
-
 int pt_replay_run(struct pt_replay *rp, struct pt_reader *r,
 		  void (*progress)(void *ctx, const struct pt_reader *r), void *ctx)
 {
 	int rc;
 	if (rp->finished)
 		return PT_ESTATE;
-	if (!want_threads() || !run_threaded(rp, r, progress, ctx, &rc))
+	if (!pt_threads_allowed() || !run_threaded(rp, r, progress, ctx, &rc))
 		rc = run_serial(rp, r, progress, ctx);
 	if (rc < 0)
 		return rc;
