@@ -858,8 +858,10 @@ static inline int decode_event(struct pt_reader *r, struct etl *e, const struct 
 	 */
 	uint32_t tag = q->ev.tag;
 	uint32_t slot = ((tag * 2654435761u) >> (32 - TAG_CACHE_BITS)) & ~1u;
-	pt_tag_id id = e->tc_key[slot + 1] == tag ? e->tc_id[slot + 1] : PT_TAG_NONE;
-	id = e->tc_key[slot] == tag ? e->tc_id[slot] : id;
+	uint32_t m0 = 0u - (uint32_t)(e->tc_key[slot] == tag);
+	uint32_t m1 = ~m0 & (0u - (uint32_t)(e->tc_key[slot + 1] == tag));
+	/* masks, not ?:, which the compiler turns back into a branch that mispredicts */
+	pt_tag_id id = (e->tc_id[slot] & m0) | (e->tc_id[slot + 1] & m1) | (PT_TAG_NONE & ~(m0 | m1));
 	ev->tag = id;
 	if (PT_UNLIKELY(id == PT_TAG_NONE))
 		return tag_miss(r, e, s, ev, slot);
