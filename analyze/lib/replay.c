@@ -295,19 +295,25 @@ static void series_add(struct pt_tagstat *st, uint32_t bucket, uint64_t prev_byt
 	st->nseries++;
 }
 
+/* The entry's last point is bucket's: bring it up to date. @return false when bucket needs a new point. */
+static inline bool series_update_last(struct pt_tagstat *st, uint32_t bucket)
+{
+	if (!st->nseries)
+		return false;
+	struct pt_series_point *p = &st->series[st->nseries - 1];
+	if (p->bucket != bucket)
+		return false;
+	p->c = st->now;
+	if (st->now.bytes < p->min_bytes)
+		p->min_bytes = st->now.bytes;
+	return true;
+}
+
 /* Record the entry's counters for bucket; prev_bytes is what it held before this event. */
 static inline void series_note(struct pt_tagstat *st, uint32_t bucket, uint64_t prev_bytes)
 {
-	if (st->nseries) {
-		struct pt_series_point *p = &st->series[st->nseries - 1];
-		if (p->bucket == bucket) {
-			p->c = st->now;
-			if (st->now.bytes < p->min_bytes)
-				p->min_bytes = st->now.bytes;
-			return;
-		}
-	}
-	series_add(st, bucket, prev_bytes);
+	if (!series_update_last(st, bucket))
+		series_add(st, bucket, prev_bytes);
 }
 
 /* Double the bucket width: bucket b becomes b / 2, the later point wins. */
@@ -444,16 +450,8 @@ static void touch_new(struct pt_tagstat *st, uint64_t ts, uint32_t bucket, uint6
 static inline void touch(struct pt_tagstat *st, uint64_t ts, uint32_t bucket, uint64_t prev_bytes)
 {
 	st->last_ns = ts;
-	if (st->nseries) {
-		struct pt_series_point *p = &st->series[st->nseries - 1];
-		if (p->bucket == bucket) {
-			p->c = st->now;
-			if (st->now.bytes < p->min_bytes)
-				p->min_bytes = st->now.bytes;
-			return;
-		}
-	}
-	touch_new(st, ts, bucket, prev_bytes);
+	if (!series_update_last(st, bucket))
+		touch_new(st, ts, bucket, prev_bytes);
 }
 
 /* A live allocation of entry si was displaced or freed: take it off the entry. */
