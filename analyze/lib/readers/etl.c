@@ -665,6 +665,13 @@ static uint64_t rec_off(const struct stream *s, const uint8_t *p)
 	return s->cur->off + PT_ETL_BUFHDR + (uint64_t)(p - s->rd);
 }
 
+/* ns of a raw timestamp as an event time: UINT64_MAX means "no event" in the merge, so never that. */
+static inline uint64_t event_ns(const struct pt_etl_clock *clk, uint64_t ts)
+{
+	uint64_t ns = pt__etl_clock_ns(clk, ts);
+	return ns == UINT64_MAX ? ns - 1 : ns;
+}
+
 /* Pointer size of a pool payload of len bytes (opcode op), 0 when too short for either. */
 static inline size_t pool_ps(size_t len, bool ptr64, unsigned op)
 {
@@ -699,9 +706,7 @@ static inline void pool_fill(const struct etl *e, const struct pt_etl_clock *clk
 	static const enum pt_event_kind kinds[4] = {PT_EV_ALLOC, PT_EV_SESSION_ALLOC, PT_EV_FREE,
 						    PT_EV_SESSION_FREE};
 	struct pt_event *ev = &q->ev;
-	ev->ts_ns = pt__etl_clock_ns(clk, ts);
-	if (ev->ts_ns == UINT64_MAX)
-		ev->ts_ns--; /* UINT64_MAX means "no event" in the merge */
+	ev->ts_ns = event_ns(clk, ts);
 	ev->kind = kinds[op & 3];
 	uint32_t type = pt__le32(p);
 	ev->raw_pool_type = type;
@@ -734,9 +739,7 @@ static void other_fill(struct etl *e, const struct stream *s, struct qent *q,
 		       const struct rec *rc, uint8_t op, const uint8_t *p, size_t len, size_t ps)
 {
 	q->ev = e->blank;
-	q->ev.ts_ns = pt__etl_clock_ns(&e->clk, rc->ts);
-	if (q->ev.ts_ns == UINT64_MAX)
-		q->ev.ts_ns--;
+	q->ev.ts_ns = event_ns(&e->clk, rc->ts);
 	q->ev.pid = rc->pid;
 	q->ev.tid = rc->tid;
 	q->ev.cpu = s->cpu;
@@ -776,9 +779,7 @@ static void decode_aux(struct etl *e, const struct qent *q, struct pt_event *ev)
 	size_t ps = q->ps;
 	if (q->op == EV_OP_STACK) {
 		ev->kind = PT_EV_STACK;
-		ev->stack_ts_ns = pt__etl_clock_ns(&e->clk, pt__le64(p));
-		if (ev->stack_ts_ns == UINT64_MAX)
-			ev->stack_ts_ns--; /* as pool events' timestamps are */
+		ev->stack_ts_ns = event_ns(&e->clk, pt__le64(p)); /* as pool events' timestamps are */
 		ev->pid = pt__le32(p + 8);
 		ev->tid = pt__le32(p + 12);
 		size_t n = (q->len - 16) / ps;
@@ -895,21 +896,13 @@ static int walk_generic(struct pt_reader *r, struct etl *e, struct stream *s, st
 		s->pos = s->end;
 		return 2;
 	}
-	unsigned pool_op = 0; /* 0x20..0x23: a pool alloc/free to decode */
-	uint16_t hook = 0;
-	if (rc.kernel) {
-		unsigned group = rc.hook >> 8;
-		if (group == PT_ETL_GROUP_POOL) {
-			unsigned op = rc.hook & 0xFF;
-			if (op >= 0x20 && op <= 0x23)
-				pool_op = op;
-			hook = rc.hook;
-		}
-	} else if (rc.guid && (rc.kind == PT_ETL_REC_FULL32 || rc.kind == PT_ETL_REC_FULL64) &&
-		   !memcmp(rc.guid, pt__etl_pool_guid, 16)) {
-		if (rc.opcode >= 0x20 && rc.opcode <= 0x23)
-			pool_op = rc.opcode;
-	}
+	/* a pool record: kernel hook of the pool group, or a FULL header with the pool GUID */
+	bool full = rc.kind == PT_ETL_REC_FULL32 || rc.kind == PT_ETL_REC_FULL64;
+	bool pool = rc.kernel ? (rc.hook >> 8) == PT_ETL_GROUP_POOL
+			      : rc.guid && full && !memcmp(rc.guid, pt__etl_pool_guid, 16);
+	unsigned code = !pool ? 0 : rc.kernel ? (rc.hook & 0xFFu) : rc.opcode;
+	unsigned pool_op = code >= 0x20 && code <= 0x23 ? code : 0; /* an alloc/free to decode */
+	uint16_t hook = pool && rc.kernel ? rc.hook : 0;
 	size_t ps = 0;
 	if (pool_op) {
 		ps = pool_ps(rc.size - rc.hdr, rc.ptr64, pool_op);
@@ -920,14 +913,13 @@ static int walk_generic(struct pt_reader *r, struct etl *e, struct stream *s, st
 	}
 	st->records++;
 	st->rec_by_type[rc.kind]++;
+	if (code >= 0x20 && code <= 0x2F)
+		st->pool_by_opcode[code - 0x20]++;
 	if (rc.kernel) {
 		unsigned group = rc.hook >> 8;
 		st->by_group[group]++;
-		if (group == PT_ETL_GROUP_POOL) {
-			unsigned op = rc.hook & 0xFF;
-			if (op >= 0x20 && op <= 0x2F)
-				st->pool_by_opcode[op - 0x20]++;
-		} else if (rc.hook == PT_ETL_HOOK_STACKWALK) {
+		/* pool records (group 0x0E) match none of these; they are decoded below */
+		if (rc.hook == PT_ETL_HOOK_STACKWALK) {
 			return aux_event(e, s, q, &rc, EV_OP_STACK);
 		} else if (group == PT_ETL_GROUP_IMAGE) {
 			unsigned op = rc.hook & 0xFF;
@@ -956,17 +948,10 @@ static int walk_generic(struct pt_reader *r, struct etl *e, struct stream *s, st
 		} else {
 			st->guids_dropped++;
 		}
-		if ((rc.kind == PT_ETL_REC_FULL32 || rc.kind == PT_ETL_REC_FULL64) &&
-		    !memcmp(rc.guid, pt__etl_pool_guid, 16)) {
-			unsigned op = rc.opcode;
-			if (op >= 0x20 && op <= 0x2F)
-				st->pool_by_opcode[op - 0x20]++;
-		} else if ((rc.kind == PT_ETL_REC_FULL32 || rc.kind == PT_ETL_REC_FULL64) &&
-			   rc.opcode == PT_ETL_OP_STACKWALK &&
-			   !memcmp(rc.guid, pt__etl_stackwalk_guid, 16)) {
+		if (full && !pool && rc.opcode == PT_ETL_OP_STACKWALK &&
+		    !memcmp(rc.guid, pt__etl_stackwalk_guid, 16)) {
 			return aux_event(e, s, q, &rc, EV_OP_STACK);
-		} else if ((rc.kind == PT_ETL_REC_FULL32 || rc.kind == PT_ETL_REC_FULL64) &&
-			   !memcmp(rc.guid, pt__etl_image_guid, 16)) {
+		} else if (full && !pool && !memcmp(rc.guid, pt__etl_image_guid, 16)) {
 			if (rc.opcode == PT_ETL_OP_IMAGE_UNLOAD)
 				st->images_unloaded++;
 			else if (rc.opcode == PT_ETL_OP_IMAGE_LOAD ||
