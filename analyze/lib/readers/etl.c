@@ -1028,22 +1028,15 @@ static uint32_t walk_fast(struct etl *e, struct stream *s, uint32_t n)
  */
 static int walk(struct pt_reader *r, struct etl *e, struct stream *s)
 {
-	uint32_t n = 0;
-	for (;;) {
-		n = walk_fast(e, s, n);
-		if (n >= EVQ)
-			break;
+	uint32_t n = walk_fast(e, s, 0);
+	while (n < EVQ) {
 		size_t at = s->pos;
 		int k = walk_generic(r, e, s, &s->q[n], n);
 		if (k < 0)
 			return k;
-		if (k == 2)
-			break;
-		if (k == 0 && s->pos == at)
-			break; /* an error waits at this record: the events before it go first */
-		n += (uint32_t)k;
-		if (n >= EVQ)
-			break;
+		if (k == 2 || (k == 0 && s->pos == at))
+			break; /* end of data, or an error waits at this record: the events before it go first */
+		n = walk_fast(e, s, n + (uint32_t)k);
 	}
 	return (int)n;
 }
@@ -1120,13 +1113,10 @@ static void set_idle(struct etl *e, struct stream *s)
 /* Move s to its next event (s->has_ev), or leave it idle. @return 0 or <0. */
 static int stream_advance(struct pt_reader *r, struct etl *e, struct stream *s)
 {
-	/* etl_next() takes this step itself; enqueue() comes here with an empty queue */
-	if (s->qi + 1 < s->qn) {
-		s->qi++;
-		s->ev_ts = s->q[s->qi].ev.ts_ns;
-		s->has_ev = true;
-		return 0;
-	}
+	/*
+	 * Only with the queue used up: etl_next_batch() takes a queued event
+	 * itself, and enqueue() wakes idle streams, whose queue is empty.
+	 */
 	s->has_ev = false;
 	s->qi = s->qn = 0;
 	for (;;) {
