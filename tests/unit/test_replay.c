@@ -133,6 +133,35 @@ static void test_unmatched_and_double(void **state)
 	fx_free(f);
 }
 
+/* Sizes of 4 GiB and more stay exact: new, displaced both ways, freed. */
+static void test_big_sizes(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	const uint64_t big = 5ull << 30, huge = 1ull << 40;
+	ev(f, PT_EV_ALLOC, 1, "Big ", PT_POOL_NONPAGED, big, 0x1000);
+	ev(f, PT_EV_ALLOC, 2, "Big ", PT_POOL_NONPAGED, huge, 0x2000);
+	ev(f, PT_EV_ALLOC, 3, "Big ", PT_POOL_NONPAGED, 64, 0x3000);
+	/* a small allocation replaces a big one, a big one a small one */
+	ev(f, PT_EV_ALLOC, 4, "Big ", PT_POOL_NONPAGED, 32, 0x1000);
+	ev(f, PT_EV_ALLOC, 5, "Big ", PT_POOL_NONPAGED, huge + 7, 0x3000);
+	const struct pt_tagstat *b = find(f, "Big ", PT_POOL_NONPAGED);
+	assert_int_equal(b->now.bytes, 32 + huge + huge + 7);
+	assert_int_equal(b->displaced_bytes, big + 64);
+	ev(f, PT_EV_FREE, 6, "Big ", PT_POOL_NONPAGED, 0, 0x2000);
+	ev(f, PT_EV_FREE, 7, "Big ", PT_POOL_NONPAGED, 0, 0x3000);
+	b = find(f, "Big ", PT_POOL_NONPAGED);
+	assert_int_equal(b->now.bytes, 32);
+	assert_int_equal(b->now.live, 1);
+	ev(f, PT_EV_FREE, 8, "Big ", PT_POOL_NONPAGED, 0, 0x1000);
+	assert_int_equal(pt_replay_finish(f->rp, 0), 0);
+	b = find(f, "Big ", PT_POOL_NONPAGED);
+	assert_int_equal(b->now.bytes, 0);
+	assert_int_equal(b->now.live, 0);
+	assert_int_equal(pt_replay_totals(f->rp)->unmatched_frees, 0);
+	fx_free(f);
+}
+
 /*
  * A leak among churn: the leak stays, the churn drains after the marker.
  * With bg, a background tag also churns at 50 allocations and frees a second
@@ -596,6 +625,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_match_and_counts),
 		cmocka_unit_test(test_unmatched_and_double),
+		cmocka_unit_test(test_big_sizes),
 		cmocka_unit_test(test_verdict_marker),
 		cmocka_unit_test(test_verdict_option_overrides_marker),
 		cmocka_unit_test(test_auto_phase_from_rate),
