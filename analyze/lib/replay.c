@@ -485,10 +485,6 @@ PT__ALWAYS_INLINE int on_alloc(struct pt_replay *rp, const struct pt_event *ev, 
 			rp->totals.double_allocs++;
 			if (old != st)
 				series_note(old, bucket, old_prev);
-			if (pt__live_set_size(&rp->live, s, ev->size) < 0) {
-				pt__live_remove(&rp->live, s);
-				return PT_ENOMEM;
-			}
 		} else {
 			if (rp->live.n >= rp->live_limit) {
 				/* the cap on tracked allocations, or the table needs to grow */
@@ -502,16 +498,12 @@ PT__ALWAYS_INLINE int on_alloc(struct pt_replay *rp, const struct pt_event *ev, 
 				s = pt__live_lookup(&rp->live, ev->addr, h, &found);
 			}
 			s->addr = ev->addr;
+			s->size = 0; /* no side-map entry yet */
 			rp->live.n++;
-			if (ev->size < PT__LIVE_BIG) {
-				s->size = (uint32_t)ev->size;
-			} else {
-				s->size = 0;
-				if (pt__live_set_size_slow(&rp->live, s, ev->size) < 0) {
-					pt__live_remove(&rp->live, s);
-					return PT_ENOMEM;
-				}
-			}
+		}
+		if (pt__live_set_size(&rp->live, s, ev->size) < 0) {
+			pt__live_remove(&rp->live, s);
+			return PT_ENOMEM;
 		}
 		s->ts_ns = ts;
 		s->stat = (uint32_t)si;
