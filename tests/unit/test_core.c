@@ -228,6 +228,51 @@ static void test_input_gzip(void **state)
 	free(plain);
 }
 
+/* Reads of a plain file in mixed sizes: big ones go around the buffer, the bytes and offsets stay right. */
+static void test_input_direct_reads(void **state)
+{
+	(void)state;
+	size_t n = (5u << 20) + 12345;
+	uint8_t *data = malloc(n);
+	assert_non_null(data);
+	for (size_t i = 0; i < n; i++)
+		data[i] = (uint8_t)(i * 2654435761u >> 13);
+	const char *path = PT_BINARY_DIR "/direct-reads.bin";
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+	static const size_t sizes[] = {72, 65536 - 72, 65536, 100, (1u << 20) + 3, 40000, 1, 300000};
+	uint8_t *buf = malloc(1u << 21);
+	assert_non_null(buf);
+	struct pt_input *in;
+	char err[256];
+	assert_int_equal(pt_input_open(&in, path, err, sizeof(err)), 0);
+	size_t pos = 0;
+	for (size_t k = 0; pos < n; k++) {
+		size_t want = sizes[k % (sizeof(sizes) / sizeof(sizes[0]))];
+		if (k % 5 == 4) {
+			size_t got;
+			const uint8_t *p = pt_input_peek(in, 64, &got);
+			assert_non_null(p);
+			assert_true(got == 64 || got == n - pos);
+			assert_memory_equal(p, data + pos, got);
+		}
+		ssize_t r = pt_input_read_full(in, buf, want);
+		size_t expect = want < n - pos ? want : n - pos;
+		assert_int_equal(r, (ssize_t)expect);
+		assert_memory_equal(buf, data + pos, expect);
+		pos += expect;
+		assert_int_equal(pt_input_offset(in), pos);
+	}
+	assert_int_equal(pt_input_read(in, buf, 65536), 0);
+	assert_int_equal(pt_input_read(in, buf, 10), 0);
+	pt_input_free(in);
+	unlink(path);
+	free(buf);
+	free(data);
+}
+
 static void test_input_file_errors(void **state)
 {
 	(void)state;
@@ -366,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_input_plain_lines),
 		cmocka_unit_test(test_input_line_limit),
 		cmocka_unit_test(test_input_gzip),
+		cmocka_unit_test(test_input_direct_reads),
 		cmocka_unit_test(test_input_file_errors),
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_parse_size),
