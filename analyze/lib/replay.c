@@ -1301,10 +1301,7 @@ void pt_tagstat_at(const struct pt_replay *rp, const struct pt_tagstat *st, uint
 uint64_t pt_tagstat_bucket_min(const struct pt_replay *rp, const struct pt_tagstat *st, uint32_t b)
 {
 	(void)rp;
-	const struct pt_series_point *p = point_for(st, b);
-	if (!p)
-		return 0;
-	return p->bucket == b ? p->min_bytes : p->c.bytes;
+	return pt_series_point_min(point_for(st, b), b);
 }
 
 uint64_t pt_replay_bucket_events(const struct pt_replay *rp, uint32_t b)

@@ -209,6 +209,49 @@ void pt_tagstat_bucket(const struct pt_replay *rp, const struct pt_tagstat *st, 
  */
 uint64_t pt_tagstat_bucket_min(const struct pt_replay *rp, const struct pt_tagstat *st, uint32_t b);
 
+/*
+ * A walk over an entry's buckets in increasing order: one pass over its
+ * series instead of a search per bucket (pt_tagstat_bucket() and
+ * pt_tagstat_bucket_min() give the same answers).
+ */
+struct pt_series_cursor {
+	const struct pt_tagstat *st;
+	uint32_t next;                     /* the first point not yet passed */
+	const struct pt_series_point *cur; /* the last point passed, NULL before the first */
+};
+
+/** pt_series_cursor_init() - a cursor before the first bucket of st. */
+static inline void pt_series_cursor_init(struct pt_series_cursor *c, const struct pt_tagstat *st)
+{
+	c->st = st;
+	c->next = 0;
+	c->cur = NULL;
+}
+
+/**
+ * pt_series_cursor_at() - the point that holds bucket b's state (the last one
+ * with bucket <= b), NULL when there is none yet. b must not be less than in
+ * the call before.
+ */
+static inline const struct pt_series_point *pt_series_cursor_at(struct pt_series_cursor *c,
+								uint32_t b)
+{
+	while (c->next < c->st->nseries && c->st->series[c->next].bucket <= b)
+		c->cur = &c->st->series[c->next++];
+	return c->cur;
+}
+
+/**
+ * pt_series_point_min() - the trough of bucket b (pt_tagstat_bucket_min())
+ * from p, the point that holds it (NULL: 0).
+ */
+static inline uint64_t pt_series_point_min(const struct pt_series_point *p, uint32_t b)
+{
+	if (!p)
+		return 0;
+	return p->bucket == b ? p->min_bytes : p->c.bytes;
+}
+
 /**
  * pt_replay_bucket_events() - pool events (allocs + frees + snapshot rows) that fell in
  * bucket b, over all tags: the event rate the automatic phase detection uses.
