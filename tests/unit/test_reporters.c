@@ -299,6 +299,61 @@ static void test_hostile_html(void **state)
 	synth_free(x);
 }
 
+/* printf("%.1f") of bytes / 1024^u: what pt_format_bytes() printed before it rounded in integers. */
+static void bytes_by_printf(uint64_t bytes, char *buf, size_t n)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)bytes;
+	size_t u = 0;
+	while (v >= 1024.0 && u + 1 < 5) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, n, "%llu B", (unsigned long long)bytes);
+	else
+		snprintf(buf, n, "%.1f %s", v, units[u]);
+}
+
+static void check_bytes(uint64_t b)
+{
+	char want[64], got[64];
+	bytes_by_printf(b, want, sizeof(want));
+	pt_format_bytes(b, got, sizeof(got));
+	if (strcmp(want, got))
+		fail_msg("%llu bytes: \"%s\", printf gives \"%s\"", (unsigned long long)b, got, want);
+}
+
+/* Rounding to one decimal, ties to even, in every unit; the exact double path past 2^53. */
+static void test_format_bytes(void **state)
+{
+	(void)state;
+	for (uint64_t b = 0; b < (3u << 20); b++)
+		check_bytes(b);
+	uint64_t x = 88172645463325252ull;
+	for (int i = 0; i < 2000000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		check_bytes(x >> (x & 63));
+	}
+	for (unsigned u = 1; u <= 6; u++) {
+		uint64_t d = 1ull << (10 * u);
+		for (uint64_t k = 0; k < 40000; k++) {
+			/* around every tie n + 0.05 */
+			uint64_t base = (k * d) / 20;
+			for (int j = -2; j <= 2; j++)
+				check_bytes(base + (uint64_t)j);
+		}
+	}
+	check_bytes(UINT64_MAX);
+	check_bytes(1ull << 53);
+	check_bytes((1ull << 53) - 1);
+	char buf[32];
+	assert_string_equal(pt_format_bytes(46592, buf, sizeof(buf)), "45.5 KiB");
+	assert_string_equal(pt_format_bytes(1023, buf, sizeof(buf)), "1023 B");
+}
+
 static void test_progress_line(void **state)
 {
 	(void)state;
@@ -343,6 +398,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verdicts_of_synthetic),
+		cmocka_unit_test(test_format_bytes),
 		cmocka_unit_test(test_progress_line),
 		cmocka_unit_test(test_golden_md),
 		cmocka_unit_test(test_golden_csv_summary),
