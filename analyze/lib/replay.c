@@ -1312,13 +1312,36 @@ uint64_t pt_replay_bucket_events(const struct pt_replay *rp, uint32_t b)
 int pt_replay_live_foreach(const struct pt_replay *rp,
 			   int (*fn)(void *ctx, const struct pt_live_alloc *a), void *ctx)
 {
+	return pt_replay_live_foreach_ahead(rp, fn, NULL, ctx);
+}
+
+/* Allocations between ahead() and fn() in pt_replay_live_foreach_ahead() (a power of two). */
+#define LIVE_AHEAD 8u
+
+int pt_replay_live_foreach_ahead(const struct pt_replay *rp,
+				 int (*fn)(void *ctx, const struct pt_live_alloc *a),
+				 void (*ahead)(void *ctx, const struct pt_live_alloc *a), void *ctx)
+{
+	struct pt_live_alloc ring[LIVE_AHEAD];
+	size_t n = 0; /* allocations put in the ring */
 	for (size_t i = 0; i <= rp->live.mask; i++) {
 		const struct pt__live_slot *s = &rp->live.slot[i];
 		if (!s->addr)
 			continue;
-		struct pt_live_alloc a = {s->addr, pt__live_size(&rp->live, s), s->ts_ns, s->stat,
-					  s->pid, s->tid, pt__stacks_lookup(rp->stk, s->addr)};
-		int rc = fn(ctx, &a);
+		struct pt_live_alloc *a = &ring[n % LIVE_AHEAD];
+		if (n >= LIVE_AHEAD) {
+			int rc = fn(ctx, a); /* the one LIVE_AHEAD before: its slot is reused */
+			if (rc)
+				return rc;
+		}
+		*a = (struct pt_live_alloc){s->addr, pt__live_size(&rp->live, s), s->ts_ns, s->stat,
+					    s->pid, s->tid, pt__stacks_lookup(rp->stk, s->addr)};
+		if (ahead)
+			ahead(ctx, a);
+		n++;
+	}
+	for (size_t k = n > LIVE_AHEAD ? n - LIVE_AHEAD : 0; k < n; k++) {
+		int rc = fn(ctx, &ring[k % LIVE_AHEAD]);
 		if (rc)
 			return rc;
 	}

@@ -266,6 +266,16 @@ int pt_replay_live_foreach(const struct pt_replay *rp,
 			   int (*fn)(void *ctx, const struct pt_live_alloc *a), void *ctx);
 
 /**
+ * pt_replay_live_foreach_ahead() - pt_replay_live_foreach(), and ahead(ctx, a)
+ * for each allocation some calls before fn gets it, in the same order (ahead
+ * may be NULL). With many entries fn's state for a random entry is a cache
+ * miss; ahead can ask for it early (__builtin_prefetch()) so the misses overlap.
+ */
+int pt_replay_live_foreach_ahead(const struct pt_replay *rp,
+				 int (*fn)(void *ctx, const struct pt_live_alloc *a),
+				 void (*ahead)(void *ctx, const struct pt_live_alloc *a), void *ctx);
+
+/**
  * pt_replay_has_stacks() - true when at least one stack was joined to an
  * allocation. Stacks (PT_EV_STACK) are joined to the pool event of the same
  * thread whose timestamp is the stack's stack_ts_ns, among the last 512
