@@ -78,6 +78,76 @@ static const struct pt_tagstat *find(struct fx *f, const char *t, enum pt_pool p
 	return NULL;
 }
 
+static int walk_fn_plain(void *ctx, const struct pt_live_alloc *a)
+{
+	(void)a;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+struct walk {
+	uint64_t seen_fn[200], seen_ahead[200];
+	size_t nfn, nahead;
+	size_t stop_after; /* fn returns 7 on this call (1-based); 0: never */
+};
+
+static int walk_fn(void *ctx, const struct pt_live_alloc *a)
+{
+	struct walk *w = ctx;
+	assert_true(w->nfn < 200);
+	/* ahead() saw this allocation first, in the same order */
+	assert_true(w->nfn < w->nahead);
+	assert_int_equal(w->seen_ahead[w->nfn], a->addr);
+	w->seen_fn[w->nfn++] = a->addr;
+	return w->nfn == w->stop_after ? 7 : 0;
+}
+
+static void walk_ahead(void *ctx, const struct pt_live_alloc *a)
+{
+	struct walk *w = ctx;
+	assert_true(w->nahead < 200);
+	w->seen_ahead[w->nahead++] = a->addr;
+}
+
+/* Every live allocation once to fn, after ahead; early stop; with few and many allocations. */
+static void test_live_foreach_ahead(void **state)
+{
+	(void)state;
+	static const size_t counts[] = {0, 1, 7, 8, 9, 150};
+	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		struct fx *f = fx_new(NULL);
+		size_t n = counts[c];
+		for (size_t i = 0; i < n; i++)
+			ev(f, PT_EV_ALLOC, i + 1, "Walk", PT_POOL_PAGED, 16, 0x10000 + 64 * i);
+		assert_int_equal(pt_replay_finish(f->rp, 0), 0);
+		struct walk w;
+		memset(&w, 0, sizeof(w));
+		assert_int_equal(pt_replay_live_foreach_ahead(f->rp, walk_fn, walk_ahead, &w), 0);
+		assert_int_equal(w.nfn, n);
+		assert_int_equal(w.nahead, n);
+		uint64_t sum = 0, want = 0;
+		for (size_t i = 0; i < n; i++) {
+			sum += w.seen_fn[i];
+			want += 0x10000 + 64 * i;
+			for (size_t j = 0; j < i; j++)
+				assert_true(w.seen_fn[j] != w.seen_fn[i]);
+		}
+		assert_int_equal(sum, want);
+		/* fn's non-zero value stops the walk and is returned */
+		if (n >= 3) {
+			memset(&w, 0, sizeof(w));
+			w.stop_after = n - 1;
+			assert_int_equal(pt_replay_live_foreach_ahead(f->rp, walk_fn, walk_ahead, &w), 7);
+			assert_int_equal(w.nfn, n - 1);
+		}
+		/* without ahead: the same allocations */
+		size_t before = 0;
+		assert_int_equal(pt_replay_live_foreach_ahead(f->rp, walk_fn_plain, NULL, &before), 0);
+		assert_int_equal(before, n);
+		fx_free(f);
+	}
+}
+
 static void test_match_and_counts(void **state)
 {
 	(void)state;
@@ -640,6 +710,7 @@ int main(void)
 		cmocka_unit_test(test_age_and_pids),
 		cmocka_unit_test(test_timeline_bounded),
 		cmocka_unit_test(test_live_map_growth_and_removal),
+		cmocka_unit_test(test_live_foreach_ahead),
 		cmocka_unit_test(test_snapshot_rows),
 		cmocka_unit_test(test_marker_words),
 		cmocka_unit_test(test_out_of_order_clamped),
