@@ -85,4 +85,15 @@ static inline int pt__get_varint(const uint8_t **p, const uint8_t *end, uint64_t
 	return -1;
 }
 
+/*
+ * Layout 3 records: the raw pool type an event has when its RAW_POOL bit is
+ * clear, per pt_pool (the Windows POOL_TYPE each pool comes from). A Windows
+ * trace then stores the raw type only when it is unusual (big-pool bit set).
+ */
+static inline uint32_t pt__native_raw_pool(unsigned pool)
+{
+	static const uint32_t raw[] = {0, 1, 512, 32, 33, 544, 0, 0, 0};
+	return pool < sizeof(raw) / sizeof(raw[0]) ? raw[pool] : 0;
+}
+
 #endif
