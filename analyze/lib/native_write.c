@@ -448,10 +448,10 @@ static int define_tag(struct pt_native_writer *w, pt_tag_id id)
 	return 0;
 }
 
-/* Append a varint to field stream i of a layout-3 chunk. */
+/* Append a prefix varint to field stream i of a layout-3 chunk. */
 static inline void col_varint(struct pt_native_writer *w, int i, uint64_t v)
 {
-	size_t n = pt__put_varint(w->col[i] + w->col_len[i], v);
+	size_t n = pt__put_pvarint(w->col[i] + w->col_len[i], v);
 	w->col_len[i] += n;
 	w->col_total += n;
 }

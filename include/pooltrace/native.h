@@ -71,8 +71,13 @@
  *     streams in enum pt_native_stream order, then the record stream (the
  *     rest). The record stream holds the records as above, except that the
  *     eight fields TS, TAG, POOL, SIZE, ADDR, PID, TID and CPU of an event
- *     are the next value of their own field stream (same encoding), so that
- *     like values lie together (smaller and faster to decompress). Also:
+ *     are the next value of their own field stream, so that like values lie
+ *     together (smaller and faster to decompress). In the field streams,
+ *     numbers are prefix varints: a value of up to 7 * L bits (L = 1..8)
+ *     takes L bytes, read as a little-endian number whose low L - 1 bits are
+ *     ones and bit L - 1 zero, the value above them; larger values take a
+ *     byte 0xff and 8 bytes of value (the length is known from the first
+ *     byte). The pool stream holds one byte a pool. Also:
  *     ADDR is the delta against the previous address of the same pool in the
  *     chunk (pt_pool; each starts at 0), and a clear RAW_POOL bit means the
  *     pool's usual Windows POOL_TYPE instead of 0 (in pt_pool order: 0, 1,

@@ -617,16 +617,17 @@ static inline const uint8_t *varint_padded(const uint8_t *p, uint64_t *out)
 	} while (0)
 
 /*
- * Layout 3, inside decode_event(): read the next varint of field stream i.
- * A stream's position is checked against its end after each read, so the
- * next read starts at most at that end and stays inside the chunk's zero
- * padding.
+ * Layout 3, inside decode_event(): read the next prefix varint of field
+ * stream i (pt__get_pvarint() reads 8 or 9 bytes without a branch on the
+ * length). A stream's position is checked against its end after each read,
+ * so the next read starts at most at that end and stays inside the chunk's
+ * zero padding.
  */
-#define COLV(i, var)                                                                \
-	do {                                                                        \
-		c[i] = varint_padded(c[i], &(var));                                 \
-		if (__builtin_expect(!c[i] || c[i] > s->col_end[i], 0))             \
-			return bad_record(r, "event field stream cut short");       \
+#define COLV(i, var)                                                          \
+	do {                                                                  \
+		c[i] = pt__get_pvarint(c[i], &(var));                         \
+		if (__builtin_expect(c[i] > s->col_end[i], 0))                \
+			return bad_record(r, "event field stream cut short"); \
 	} while (0)
 
 /* Read field i of an event: from its stream in layout 3, else from the record. */
@@ -679,16 +680,39 @@ decode_event(struct pt_reader *r, struct native *s, unsigned kind,
 			return bad_record(r, "event uses a tag id not defined before it");
 		tag = s->tagmap[v];
 	}
-	if (bits & PT_NATIVE_F_POOL) {
-		const uint8_t **pq = l3 ? &c[PT_NATIVE_S_POOL] : &p;
-		if (__builtin_expect(*pq >= (l3 ? s->col_end[PT_NATIVE_S_POOL] : end), 0))
-			return bad_record(r, "event record cut short");
-		if (__builtin_expect(**pq >= PT_POOL_COUNT_, 0))
+	if (l3) {
+		/*
+		 * Pool and size come and go from event to event (frees have no
+		 * size, pools alternate): read both without a branch on their
+		 * bit, and move on in a stream only when the bit is set.
+		 */
+		uint64_t has = -(uint64_t)((bits & PT_NATIVE_F_POOL) != 0);
+		const uint8_t *q = c[PT_NATIVE_S_POOL];
+		pool = (unsigned)(*q & has);
+		c[PT_NATIVE_S_POOL] = q + (has & 1);
+		if (__builtin_expect(c[PT_NATIVE_S_POOL] > s->col_end[PT_NATIVE_S_POOL], 0))
+			return bad_record(r, "event field stream cut short");
+		if (__builtin_expect(pool >= PT_POOL_COUNT_, 0))
 			return bad_record(r, "unknown pool type");
-		pool = *(*pq)++;
+		has = -(uint64_t)((bits & PT_NATIVE_F_SIZE) != 0);
+		q = c[PT_NATIVE_S_SIZE];
+		uint64_t sv;
+		const uint8_t *next = pt__get_pvarint(q, &sv);
+		size = sv & has;
+		c[PT_NATIVE_S_SIZE] = q + ((size_t)(next - q) & has);
+		if (__builtin_expect(c[PT_NATIVE_S_SIZE] > s->col_end[PT_NATIVE_S_SIZE], 0))
+			return bad_record(r, "event field stream cut short");
+	} else {
+		if (bits & PT_NATIVE_F_POOL) {
+			if (__builtin_expect(p >= end, 0))
+				return bad_record(r, "event record cut short");
+			if (__builtin_expect(*p >= PT_POOL_COUNT_, 0))
+				return bad_record(r, "unknown pool type");
+			pool = *p++;
+		}
+		if (bits & PT_NATIVE_F_SIZE)
+			GETV(size);
 	}
-	if (bits & PT_NATIVE_F_SIZE)
-		FIELDV(PT_NATIVE_S_SIZE, size);
 	if (bits & PT_NATIVE_F_ADDR) {
 		FIELDV(PT_NATIVE_S_ADDR, v);
 		/* layout 3: against the previous address of the same pool */
