@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 static inline void pt__put_u16(uint8_t *p, uint16_t v)
 {
@@ -83,6 +84,67 @@ static inline int pt__get_varint(const uint8_t **p, const uint8_t *end, uint64_t
 		}
 	}
 	return -1;
+}
+
+/*
+ * Prefix varint (the field streams of layout 3): a value of up to 7 * L bits
+ * (L = 1..8) takes L bytes, read as one little-endian number whose low L - 1
+ * bits are ones and bit L - 1 is zero, the value above them; larger values
+ * take a byte 0xff and the 8 bytes of the value. Unlike LEB128, the length is
+ * known from the first byte, so a reader needs no branch per byte (the
+ * lengths of timestamp and address deltas vary from event to event, and such
+ * branches are mispredicted often). p has room for 9 bytes; returns the
+ * bytes written.
+ */
+static inline size_t pt__put_pvarint(uint8_t *p, uint64_t v)
+{
+	unsigned bits = 64 - (unsigned)__builtin_clzll(v | 1);
+	unsigned len = (bits + 6) / 7;
+	if (len > 8) {
+		p[0] = 0xff;
+		pt__put_u64(p + 1, v);
+		return 9;
+	}
+	uint64_t x = v << len | ((1ull << (len - 1)) - 1);
+	for (unsigned i = 0; i < len; i++)
+		p[i] = (uint8_t)(x >> (8 * i));
+	return len;
+}
+
+/*
+ * A prefix varint at p, which must have 9 readable bytes (the chunk's zero
+ * padding provides them at its end). Every byte sequence is a value.
+ * @return: the byte after it.
+ */
+static inline const uint8_t *pt__get_pvarint(const uint8_t *p, uint64_t *out)
+{
+	/* one 8-byte load (pt__get_u64()'s byte loop is not always made one) */
+	uint64_t x;
+	memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
+	if (__builtin_expect((x & 0xff) == 0xff, 0)) {
+		*out = pt__get_u64(p + 1);
+		return p + 9;
+	}
+	/* the L bytes of each length (a table load is cheaper than the shifts) */
+	static const uint64_t bytes[9] = {0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffffull,
+					  0xffffffffffffull, 0xffffffffffffffull, ~0ull};
+	unsigned len = (unsigned)__builtin_ctzll(~x) + 1; /* 1..8 */
+	*out = (x & bytes[len]) >> len;
+	return p + len;
+}
+
+/*
+ * Layout 3 records: the raw pool type an event has when its RAW_POOL bit is
+ * clear, per pt_pool (the Windows POOL_TYPE each pool comes from). A Windows
+ * trace then stores the raw type only when it is unusual (big-pool bit set).
+ */
+static inline uint32_t pt__native_raw_pool(unsigned pool)
+{
+	static const uint32_t raw[] = {0, 1, 512, 32, 33, 544, 0, 0, 0};
+	return pool < sizeof(raw) / sizeof(raw[0]) ? raw[pool] : 0;
 }
 
 #endif

@@ -38,6 +38,8 @@
  *   u32    CRC-32 of the 24 header bytes before it
  *   u8[C]  payload: a zlib stream (codec 1) or one zstd frame (RFC 8878,
  *          codec 2) that decompresses to exactly U bytes of records
+ *  layout-3 chunk (since minor version 3): as the coded chunk, magic
+ *   PT_NATIVE_CHUNK3_MAGIC ("PTC3"); its records use layout 3 (below).
  *  A reader checks the payload's CRC-32 before decompressing; the checksums
  *  inside the codec's own stream (zlib's Adler-32, an optional zstd content
  *  checksum) need not be checked again.
@@ -64,6 +66,22 @@
  *       zigzag varint delta against the frame before it (the first against 0)
  *     A field whose bit is clear has its "not known" value (PT_NONE32,
  *     PT_TAG_NONE, 0, or no marker text).
+ *   Layout 3 ("PTC3" chunks): the decompressed payload is split in streams:
+ *     u32[PT_NATIVE_STREAMS] lengths of the field streams, then the field
+ *     streams in enum pt_native_stream order, then the record stream (the
+ *     rest). The record stream holds the records as above, except that the
+ *     eight fields TS, TAG, POOL, SIZE, ADDR, PID, TID and CPU of an event
+ *     are the next value of their own field stream, so that like values lie
+ *     together (smaller and faster to decompress). In the field streams,
+ *     numbers are prefix varints: a value of up to 7 * L bits (L = 1..8)
+ *     takes L bytes, read as a little-endian number whose low L - 1 bits are
+ *     ones and bit L - 1 zero, the value above them; larger values take a
+ *     byte 0xff and 8 bytes of value (the length is known from the first
+ *     byte). The pool stream holds one byte a pool. Also:
+ *     ADDR is the delta against the previous address of the same pool in the
+ *     chunk (pt_pool; each starts at 0), and a clear RAW_POOL bit means the
+ *     pool's usual Windows POOL_TYPE instead of 0 (in pt_pool order: 0, 1,
+ *     512, 32, 33, 544, then 0 for the slab, kmalloc and other pools).
  *   varints are LEB128 (7 bits a byte, low first, at most 10 bytes);
  *   zigzag maps signed n to (n << 1) ^ (n >> 63).
  *
@@ -93,7 +111,8 @@ extern "C" {
 #define PT_NATIVE_MAGIC "\x89PTZ\r\n\x1a\n"
 #define PT_NATIVE_MAGIC_LEN 8
 #define PT_NATIVE_VERSION_MAJOR 1
-#define PT_NATIVE_VERSION_MINOR 2 /* 1: stack and image records (kinds 6, 7); 2: coded chunks */
+#define PT_NATIVE_VERSION_MINOR 3 /* 1: stack and image records (kinds 6, 7); 2: coded chunks;
+                                    3: "PTC3" chunks (record layout 3) */
 #define PT_NATIVE_FILE_HDR_FIXED 16          /* magic + versions + length */
 #define PT_NATIVE_MAX_FIELDS_LEN (1u << 20)  /* cap on a header/trailer field block */
 
@@ -101,6 +120,20 @@ extern "C" {
 #define PT_NATIVE_CHUNK_HDR_SIZE 24
 #define PT_NATIVE_CHUNK2_MAGIC "PTC2"
 #define PT_NATIVE_CHUNK2_HDR_SIZE 28
+#define PT_NATIVE_CHUNK3_MAGIC "PTC3" /* header as "PTC2"; records in layout 3 */
+
+/* Layout 3: the field streams of a "PTC3" chunk, in payload order. */
+enum pt_native_stream {
+	PT_NATIVE_S_TS = 0,   /* zigzag varint timestamp deltas */
+	PT_NATIVE_S_TAG,      /* varint file tag ids */
+	PT_NATIVE_S_POOL,     /* u8 pt_pool */
+	PT_NATIVE_S_SIZE,     /* varint sizes */
+	PT_NATIVE_S_ADDR,     /* zigzag varint address deltas (per pool) */
+	PT_NATIVE_S_PID,      /* varint */
+	PT_NATIVE_S_TID,      /* varint */
+	PT_NATIVE_S_CPU,      /* varint */
+	PT_NATIVE_STREAMS
+};
 
 /* Codec of a coded chunk's payload ("PTC2" chunks; "PTCK" chunks are zlib). */
 enum pt_native_codec {

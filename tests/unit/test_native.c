@@ -212,12 +212,12 @@ static void put32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-/* Header size of the chunk at p: 24 ("PTCK"), 28 ("PTC2"), 0 for no chunk. */
+/* Header size of the chunk at p: 24 ("PTCK"), 28 ("PTC2", "PTC3"), 0 for no chunk. */
 static size_t chunk_hdr(const uint8_t *p)
 {
 	if (!memcmp(p, PT_NATIVE_CHUNK_MAGIC, 4))
 		return PT_NATIVE_CHUNK_HDR_SIZE;
-	if (!memcmp(p, PT_NATIVE_CHUNK2_MAGIC, 4))
+	if (!memcmp(p, PT_NATIVE_CHUNK2_MAGIC, 4) || !memcmp(p, PT_NATIVE_CHUNK3_MAGIC, 4))
 		return PT_NATIVE_CHUNK2_HDR_SIZE;
 	return 0;
 }
@@ -247,6 +247,8 @@ static void check_layout(const uint8_t *buf, size_t len)
 		     pt_native_codec_available(PT_NATIVE_CODEC_ZSTD));
 	for (size_t i = 0; i < nch; i++) {
 		if (zstd) {
+			/* zstd chunks use record layout 3 */
+			assert_memory_equal(buf + offs[i], PT_NATIVE_CHUNK3_MAGIC, 4);
 			assert_int_equal(chunk_hdr(buf + offs[i]), PT_NATIVE_CHUNK2_HDR_SIZE);
 			assert_int_equal(buf[offs[i] + 4], PT_NATIVE_CODEC_ZSTD);
 		} else {

@@ -25,10 +25,15 @@ struct native {
 	size_t zcap;
 	uint64_t chunk_off;      /* file offset of the current chunk */
 	uint32_t rec_no;         /* records decoded in the current chunk */
-	uint64_t prev_ts, prev_addr;
+	bool layout3;            /* the current chunk is a "PTC3" chunk (record layout 3) */
+	uint64_t prev_ts;
+	uint64_t prev_addr[PT_POOL_COUNT_]; /* per pool in layout 3; [0] only before */
+	const uint8_t *col[PT_NATIVE_STREAMS];     /* layout 3: next value of each field stream */
+	const uint8_t *col_end[PT_NATIVE_STREAMS]; /* and where each stream ends */
 	pt_tag_id *tagmap;       /* file tag id -> table id (PT_TAG_NONE: not defined) */
 	size_t ntagmap;
 	bool done;
+	int failed;              /* error of a bad record: later calls return it again */
 	bool saw_trailer;
 	uint64_t chunks;
 	z_stream zs;             /* raw inflate of zlib payloads */
@@ -36,7 +41,6 @@ struct native {
 #ifdef PT_HAVE_ZSTD
 	ZSTD_DCtx *zd;
 #endif
-	struct pt_event blank;   /* pt_event_init()ed: each event starts as a copy */
 	char marker[PT_NATIVE_MAX_MARKER + 1];
 	uint64_t frames[PT_STACK_MAX_FRAMES];
 };
@@ -152,7 +156,6 @@ static int open_native(struct pt_reader *r)
 	if (!s)
 		return PT_ENOMEM;
 	r->priv = s;
-	pt_event_init(&s->blank);
 	uint8_t hdr[PT_NATIVE_FILE_HDR_FIXED];
 	ssize_t got = pt_input_read_full(r->in, hdr, sizeof(hdr));
 	if (got < 0)
@@ -225,6 +228,7 @@ static int resync(struct pt_reader *r)
 		for (size_t i = 0; i + 4 <= got; i++)
 			if (!memcmp(p + i, PT_NATIVE_CHUNK_MAGIC, 4) ||
 			    !memcmp(p + i, PT_NATIVE_CHUNK2_MAGIC, 4) ||
+			    !memcmp(p + i, PT_NATIVE_CHUNK3_MAGIC, 4) ||
 			    !memcmp(p + i, PT_NATIVE_TRAILER_MAGIC, 4))
 				return skip_bytes(r, i);
 		int rc = skip_bytes(r, got - 3);
@@ -355,6 +359,27 @@ static uint64_t payload_bound(unsigned codec, uint32_t ulen)
 }
 
 /*
+ * Layout 3: find the field streams and the record stream in the ulen
+ * decompressed bytes of s->chunk. @return: NULL, or what is wrong.
+ */
+static const char *split_streams(struct native *s, uint32_t ulen, size_t *rec_start)
+{
+	size_t pos = 4 * PT_NATIVE_STREAMS;
+	if (ulen < pos)
+		return "chunk field streams do not fit the chunk";
+	for (int i = 0; i < PT_NATIVE_STREAMS; i++) {
+		uint32_t n = pt__get_u32(s->chunk + 4 * i);
+		if (n > ulen - pos)
+			return "chunk field streams do not fit the chunk";
+		s->col[i] = s->chunk + pos;
+		pos += n;
+		s->col_end[i] = s->chunk + pos;
+	}
+	*rec_start = pos;
+	return NULL;
+}
+
+/*
  * Load the next chunk into s->chunk.
  * @return: 1 loaded, 0 end of the events (trailer or cut-off file), negative error.
  */
@@ -377,7 +402,9 @@ static int load_chunk(struct pt_reader *r)
 			int rc = read_trailer(r, off);
 			return rc < 0 ? rc : 0;
 		}
-		bool v2 = got >= 4 && !memcmp(p, PT_NATIVE_CHUNK2_MAGIC, 4);
+		/* "PTC3" has the "PTC2" header; only its records differ */
+		bool v3 = got >= 4 && !memcmp(p, PT_NATIVE_CHUNK3_MAGIC, 4);
+		bool v2 = v3 || (got >= 4 && !memcmp(p, PT_NATIVE_CHUNK2_MAGIC, 4));
 		size_t hsize = v2 ? PT_NATIVE_CHUNK2_HDR_SIZE : PT_NATIVE_CHUNK_HDR_SIZE;
 		if (!v2 && (got < 4 || memcmp(p, PT_NATIVE_CHUNK_MAGIC, 4))) {
 			if (got < 4 || got < PT_NATIVE_CHUNK_HDR_SIZE) {
@@ -470,6 +497,9 @@ static int load_chunk(struct pt_reader *r)
 			bad = decompress(s, codec, clen, ulen, &err);
 		if (err)
 			return pt_reader_error_at(r, err, off, "%s", bad);
+		size_t rec_start = 0;
+		if (!bad && v3)
+			bad = split_streams(s, ulen, &rec_start);
 		if (bad) {
 			if (!r->opts.keep_going)
 				return pt_reader_error_at(r, PT_EFORMAT, off, "%s", bad);
@@ -480,11 +510,12 @@ static int load_chunk(struct pt_reader *r)
 		}
 		memset(s->chunk + ulen, 0, CHUNK_PAD);
 		s->len = ulen;
-		s->pos = 0;
+		s->pos = rec_start;
 		s->chunk_off = off;
 		s->rec_no = 0;
 		s->prev_ts = 0;
-		s->prev_addr = 0;
+		memset(s->prev_addr, 0, sizeof(s->prev_addr));
+		s->layout3 = v3;
 		s->chunks++;
 		return 1;
 	}
@@ -586,47 +617,134 @@ static inline const uint8_t *varint_padded(const uint8_t *p, uint64_t *out)
 	} while (0)
 
 /*
- * Decode the event record after its type byte at *pp into ev (blank).
+ * Layout 3, inside decode_event(): read the next prefix varint of field
+ * stream i (pt__get_pvarint() reads 8 or 9 bytes without a branch on the
+ * length). A stream's position is checked against its end after each read,
+ * so the next read starts at most at that end and stays inside the chunk's
+ * zero padding.
+ */
+#define COLV(i, var)                                                          \
+	do {                                                                  \
+		c[i] = pt__get_pvarint(c[i], &(var));                         \
+		if (__builtin_expect(c[i] > s->col_end[i], 0))                \
+			return bad_record(r, "event field stream cut short"); \
+	} while (0)
+
+/* Read field i of an event: from its stream in layout 3, else from the record. */
+#define FIELDV(i, var)                \
+	do {                          \
+		if (l3)               \
+			COLV(i, var); \
+		else                  \
+			GETV(var);    \
+	} while (0)
+
+/* As FIELDV() for a 32-bit field. */
+#define FIELDV32(i, dst)                                                     \
+	do {                                                                 \
+		FIELDV(i, v);                                                \
+		if (__builtin_expect(v > UINT32_MAX, 0))                     \
+			return bad_record(r, "32-bit field out of range");   \
+		(dst) = (uint32_t)v;                                         \
+	} while (0)
+
+/*
+ * Decode the event record after its type byte at *pp into ev. Every field of
+ * ev is stored once, straight from the record or as its "not known" value
+ * (no blank event is copied first: that was 112 bytes an event). @l3: the
+ * chunk's records use layout 3 (a constant where this is inlined); @c:
+ * then the positions in the field streams (the caller's copy, kept in
+ * registers once inlined).
  * @return: 1 decoded, 0 skipped (keep_going), negative error.
  */
-static inline int decode_event(struct pt_reader *r, struct native *s, unsigned kind,
-			       const uint8_t **pp, const uint8_t *end, struct pt_event *ev)
+static inline __attribute__((always_inline)) int
+decode_event(struct pt_reader *r, struct native *s, unsigned kind,
+			       const uint8_t **pp, const uint8_t *end, struct pt_event *ev,
+			       const uint8_t **c, const bool l3)
 {
 	const uint8_t *p = *pp;
 	uint64_t bits, v;
 	GETV(bits);
-	if (bits & ~(uint64_t)PT_NATIVE_F_ALL_)
+	if (__builtin_expect(bits & ~(uint64_t)PT_NATIVE_F_ALL_, 0))
 		return bad_record(r, "unknown event field bits");
-	GETV(v);
-	ev->kind = (enum pt_event_kind)kind;
-	ev->ts_ns = s->prev_ts + (uint64_t)pt__unzigzag(v);
-	s->prev_ts = ev->ts_ns;
+	FIELDV(PT_NATIVE_S_TS, v);
+	uint64_t ts = s->prev_ts + (uint64_t)pt__unzigzag(v);
+	s->prev_ts = ts;
+	pt_tag_id tag = PT_TAG_NONE;
+	unsigned pool = 0;
+	uint64_t size = 0, addr = 0;
+	uint32_t pid = PT_NONE32, tid = PT_NONE32, cpu = PT_NONE32;
 	if (bits & PT_NATIVE_F_TAG) {
-		GETV(v);
-		if (v >= s->ntagmap || s->tagmap[v] == PT_TAG_NONE)
+		FIELDV(PT_NATIVE_S_TAG, v);
+		if (__builtin_expect(v >= s->ntagmap || s->tagmap[v] == PT_TAG_NONE, 0))
 			return bad_record(r, "event uses a tag id not defined before it");
-		ev->tag = s->tagmap[v];
+		tag = s->tagmap[v];
 	}
-	if (bits & PT_NATIVE_F_POOL) {
-		if (p >= end)
-			return bad_record(r, "event record cut short");
-		if (*p >= PT_POOL_COUNT_)
+	if (l3) {
+		/*
+		 * Pool and size come and go from event to event (frees have no
+		 * size, pools alternate): read both without a branch on their
+		 * bit, and move on in a stream only when the bit is set.
+		 */
+		uint64_t has = -(uint64_t)((bits & PT_NATIVE_F_POOL) != 0);
+		const uint8_t *q = c[PT_NATIVE_S_POOL];
+		pool = (unsigned)(*q & has);
+		c[PT_NATIVE_S_POOL] = q + (has & 1);
+		if (__builtin_expect(c[PT_NATIVE_S_POOL] > s->col_end[PT_NATIVE_S_POOL], 0))
+			return bad_record(r, "event field stream cut short");
+		if (__builtin_expect(pool >= PT_POOL_COUNT_, 0))
 			return bad_record(r, "unknown pool type");
-		ev->pool = (enum pt_pool)*p++;
+		has = -(uint64_t)((bits & PT_NATIVE_F_SIZE) != 0);
+		q = c[PT_NATIVE_S_SIZE];
+		uint64_t sv;
+		const uint8_t *next = pt__get_pvarint(q, &sv);
+		size = sv & has;
+		c[PT_NATIVE_S_SIZE] = q + ((size_t)(next - q) & has);
+		if (__builtin_expect(c[PT_NATIVE_S_SIZE] > s->col_end[PT_NATIVE_S_SIZE], 0))
+			return bad_record(r, "event field stream cut short");
+	} else {
+		if (bits & PT_NATIVE_F_POOL) {
+			if (__builtin_expect(p >= end, 0))
+				return bad_record(r, "event record cut short");
+			if (__builtin_expect(*p >= PT_POOL_COUNT_, 0))
+				return bad_record(r, "unknown pool type");
+			pool = *p++;
+		}
+		if (bits & PT_NATIVE_F_SIZE)
+			GETV(size);
 	}
-	if (bits & PT_NATIVE_F_SIZE)
-		GETV(ev->size);
 	if (bits & PT_NATIVE_F_ADDR) {
-		GETV(v);
-		ev->addr = s->prev_addr + (uint64_t)pt__unzigzag(v);
-		s->prev_addr = ev->addr;
+		FIELDV(PT_NATIVE_S_ADDR, v);
+		/* layout 3: against the previous address of the same pool */
+		uint64_t *prev = &s->prev_addr[l3 ? pool : 0];
+		addr = *prev + (uint64_t)pt__unzigzag(v);
+		*prev = addr;
 	}
 	if (bits & PT_NATIVE_F_PID)
-		GETV32(ev->pid);
+		FIELDV32(PT_NATIVE_S_PID, pid);
 	if (bits & PT_NATIVE_F_TID)
-		GETV32(ev->tid);
+		FIELDV32(PT_NATIVE_S_TID, tid);
 	if (bits & PT_NATIVE_F_CPU)
-		GETV32(ev->cpu);
+		FIELDV32(PT_NATIVE_S_CPU, cpu);
+	ev->ts_ns = ts;
+	ev->kind = (enum pt_event_kind)kind;
+	ev->pool = (enum pt_pool)pool;
+	ev->pool_flags = 0;
+	/* layout 3: a clear RAW_POOL bit means the pool's usual POOL_TYPE */
+	ev->raw_pool_type = l3 ? pt__native_raw_pool(pool) : 0;
+	ev->tag = tag;
+	ev->size = size;
+	ev->addr = addr;
+	ev->pid = pid;
+	ev->tid = tid;
+	ev->cpu = cpu;
+	ev->session_id = PT_NONE32;
+	ev->snap_allocs = 0;
+	ev->snap_frees = 0;
+	ev->marker = NULL;
+	ev->stack_ts_ns = 0;
+	ev->frames = NULL;
+	ev->nframes = 0;
 	if (__builtin_expect(bits & ~(uint64_t)(PT_NATIVE_F_TAG | PT_NATIVE_F_POOL | PT_NATIVE_F_SIZE |
 						 PT_NATIVE_F_ADDR | PT_NATIVE_F_PID |
 						 PT_NATIVE_F_TID | PT_NATIVE_F_CPU), 0)) {
@@ -651,7 +769,7 @@ static inline int decode_event(struct pt_reader *r, struct native *s, unsigned k
 		}
 		if (bits & PT_NATIVE_F_STACK_TS) {
 			GETV(v);
-			ev->stack_ts_ns = ev->ts_ns + (uint64_t)pt__unzigzag(v);
+			ev->stack_ts_ns = ts + (uint64_t)pt__unzigzag(v);
 		}
 		if (bits & PT_NATIVE_F_FRAMES) {
 			uint64_t n, prev = 0;
@@ -671,17 +789,85 @@ static inline int decode_event(struct pt_reader *r, struct native *s, unsigned k
 	return 1;
 }
 
+/* Kinds that end a batch: their text or frames live in the reader until the next call. */
+#define BORROWING_KINDS (1u << PT_EV_MARKER | 1u << PT_EV_STACK | 1u << PT_EV_IMAGE)
+
 /*
- * Up to max events, each starting as a copy of the prepared blank event;
- * the batch ends after a marker, stack or image event (their text and
- * frames live in the reader until the next call).
+ * Decode records of the current chunk from s->pos into evs[*np..max).
+ * @l3: s->layout3, as a constant where this is inlined, so that each layout
+ * gets its own loop without a test of the layout per field.
+ * @return: 0 the chunk ended or evs is full, 1 the batch ends after a
+ * borrowing event, negative error (kept in s->failed: the field streams may
+ * have moved on inside the bad record, so later calls return the error
+ * again instead of reading it again).
+ */
+static inline __attribute__((always_inline)) int
+decode_records(struct pt_reader *r, struct native *s, struct pt_event *evs,
+				 size_t *np, size_t max, const bool l3)
+{
+	const uint8_t *p = s->chunk + s->pos;
+	const uint8_t *end = s->chunk + s->len;
+	const uint8_t *cols[PT_NATIVE_STREAMS];
+	size_t n = *np;
+	int ret = 0, rc;
+	if (l3)
+		memcpy(cols, s->col, sizeof(cols));
+	while (n < max && p < end) {
+		unsigned type = *p;
+		const uint8_t *q = p + 1;
+		unsigned kind = type - PT_NATIVE_REC_EVENT;
+		if (__builtin_expect(kind < PT_EV_KIND_COUNT_, 1)) {
+			rc = decode_event(r, s, kind, &q, end, &evs[n], cols, l3);
+			if (rc < 0)
+				goto fail;
+			if (rc == 0)
+				break; /* skipped the rest of the chunk */
+			n++;
+			if (__builtin_expect((BORROWING_KINDS >> kind) & 1, 0)) {
+				p = q;
+				s->rec_no++;
+				ret = 1;
+				break;
+			}
+		} else if (type == PT_NATIVE_REC_TAG) {
+			rc = define_tag(r, &q, end);
+			if (rc < 0)
+				goto fail;
+			if (s->pos >= s->len)
+				break; /* skipped the rest of the chunk */
+		} else {
+			rc = bad_record(r, "unknown record type");
+			if (rc < 0)
+				goto fail;
+			break;
+		}
+		p = q;
+		s->rec_no++;
+	}
+	if (s->pos < s->len)
+		s->pos = (size_t)(p - s->chunk);
+	if (l3)
+		memcpy(s->col, cols, sizeof(cols));
+	*np = n;
+	return ret;
+fail:
+	s->pos = (size_t)(p - s->chunk);
+	s->failed = rc;
+	*np = n;
+	return rc;
+}
+
+/*
+ * Up to max events; the batch ends after a marker, stack or image event
+ * (their text and frames live in the reader until the next call).
  */
 static int native_next_batch(struct pt_reader *r, struct pt_event *evs, size_t max)
 {
 	struct native *s = r->priv;
 	size_t n = 0;
 	int rc = 0;
-	const uint8_t *p = NULL;
+	if (s->failed)
+		return s->failed;
 	while (n < max) {
 		if (s->pos >= s->len) {
 			if (s->done)
@@ -691,55 +877,20 @@ static int native_next_batch(struct pt_reader *r, struct pt_event *evs, size_t m
 				s->done = true;
 				break;
 			}
+			rc = 0;
 			continue;
 		}
-		p = s->chunk + s->pos;
-		const uint8_t *end = s->chunk + s->len;
-		bool stop = false;
-		while (n < max && p < end) {
-			uint8_t type = *p;
-			const uint8_t *q = p + 1;
-			if (type == PT_NATIVE_REC_TAG) {
-				rc = define_tag(r, &q, end);
-				if (rc < 0)
-					goto fail;
-				if (s->pos >= s->len)
-					break; /* skipped the rest of the chunk */
-			} else if ((unsigned)(type - PT_NATIVE_REC_EVENT) < PT_EV_KIND_COUNT_) {
-				struct pt_event *ev = &evs[n];
-				*ev = s->blank;
-				rc = decode_event(r, s, type - PT_NATIVE_REC_EVENT, &q, end, ev);
-				if (rc < 0)
-					goto fail;
-				if (rc == 0)
-					break; /* skipped the rest of the chunk */
-				n++;
-				stop = ev->kind == PT_EV_MARKER || pt_event_is_aux(ev);
-			} else {
-				rc = bad_record(r, "unknown record type");
-				if (rc < 0)
-					goto fail;
-				break;
-			}
-			p = q;
-			s->rec_no++;
-			if (stop)
-				break;
-		}
-		if (s->pos < s->len)
-			s->pos = (size_t)(p - s->chunk);
-		if (stop)
+		rc = s->layout3 ? decode_records(r, s, evs, &n, max, true) :
+				  decode_records(r, s, evs, &n, max, false);
+		if (rc < 0)
 			break;
+		if (rc == 1) {
+			rc = 0;
+			break;
+		}
 	}
 	if (rc >= 0 || !n)
 		return rc < 0 ? rc : (int)n;
-	r->pending_err = rc;
-	return (int)n;
-fail:
-	/* stay at the bad record: a later call fails on it again */
-	s->pos = (size_t)(p - s->chunk);
-	if (!n)
-		return rc;
 	r->pending_err = rc;
 	return (int)n;
 }
