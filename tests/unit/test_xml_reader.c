@@ -747,6 +747,132 @@ static void test_hostile(void **state)
 	free(u);
 }
 
+/*
+ * The hardening scan in front of libxml2 names the first byte past a cap and
+ * its line. Runs of every length around the cap, at every alignment to the
+ * scanner's 64-byte windows and across the 4 kB reads of libxml2, with
+ * newlines in them and comments, CDATA and processing instructions (whose
+ * content is not markup) before them.
+ */
+static int scan_doc(const char *doc, size_t len, uint64_t max_node, uint64_t max_depth, char *err,
+		    size_t errsz)
+{
+	struct pt_tags *tags = pt_tags_new(0);
+	struct pt_input *in;
+	struct pt_reader *r = NULL;
+	struct pt_reader_opts o = {0};
+	o.quiet = true;
+	o.max_xml_node = max_node;
+	o.max_xml_depth = max_depth;
+	assert_non_null(tags);
+	assert_int_equal(pt_input_open_memory(&in, doc, len, "t.xml"), 0);
+	err[0] = 0;
+	int rc = pt_reader_open_input(&r, in, NULL, tags, &o, err, errsz);
+	if (rc == 0) {
+		struct pt_event ev;
+		while ((rc = pt_reader_next(r, &ev)) > 0)
+			;
+		snprintf(err, errsz, "%s", pt_reader_errmsg(r));
+	}
+	pt_reader_free(r);
+	pt_tags_free(tags);
+	return rc;
+}
+
+static unsigned line_of(const char *doc, size_t pos)
+{
+	unsigned line = 1;
+	for (size_t i = 0; i <= pos; i++)
+		line += doc[i] == '\n';
+	return line;
+}
+
+static void test_scan_caps(void **state)
+{
+	(void)state;
+	static const char *const heads[] = {
+		"<Events>\n<Event>",
+		"<Events>\n<!-- <a> \n - > --><Event><![CDATA[ <b> ]]>\n<?pi <c> ?>",
+	};
+	size_t cap = 20000;
+	char *doc = malloc(cap), err[512], want[512];
+	assert_non_null(doc);
+	for (size_t h = 0; h < 2; h++) {
+		for (size_t pad = 0; pad < 70; pad += 23) {
+			for (size_t run = 4090; run < 4110; run++) {
+				for (size_t max = run - 2; max <= run + 1; max++) {
+					/* text run of `run` bytes: "a\n" repeated */
+					size_t len = 0;
+					len += (size_t)snprintf(doc + len, cap - len, "%s%*s", heads[h],
+								(int)pad, "");
+					size_t start = len - pad; /* the run starts after '>' */
+					for (size_t k = 0; k < run; k++)
+						doc[len++] = k % 2 ? '\n' : 'a';
+					len += (size_t)snprintf(doc + len, cap - len, "</Event></Events>\n");
+					int rc = scan_doc(doc, len, max, 0, err, sizeof(err));
+					if (run + pad <= max) {
+						if (rc < 0)
+							fail_msg("text %zu/%zu: %s", run + pad, max, err);
+						continue;
+					}
+					size_t e = start + max; /* first byte past the cap */
+					snprintf(want, sizeof(want),
+						 "t.xml:%u: XML text run longer than %zu bytes (raise the "
+						 "cap with --max-xml-node)",
+						 line_of(doc, e), max);
+					assert_int_equal(rc, PT_ELIMIT);
+					assert_string_equal(err, want);
+				}
+			}
+		}
+		/* a tag: its '<' counts, the byte after it does not */
+		for (size_t run = 4090; run < 4110; run++) {
+			for (size_t max = run - 2; max <= run + 1; max++) {
+				size_t len = 0;
+				len += (size_t)snprintf(doc + len, cap - len, "%s<Data Name=\"", heads[h]);
+				size_t lt = len - 12;
+				while (len - lt < run - 2) {
+					char ch = len % 3 ? 'v' : '\n';
+					doc[len++] = ch;
+				}
+				len += (size_t)snprintf(doc + len, cap - len, "\"/></Event></Events>\n");
+				size_t tag = len - 19 - lt; /* tag bytes counted: up to its '>' */
+				int rc = scan_doc(doc, len, max, 0, err, sizeof(err));
+				if (tag <= max) {
+					if (rc < 0)
+						fail_msg("tag %zu/%zu: %s", tag, max, err);
+					continue;
+				}
+				snprintf(want, sizeof(want),
+					 "t.xml:%u: XML tag longer than %zu bytes (raise the cap with "
+					 "--max-xml-node)",
+					 line_of(doc, lt + max + 1), max);
+				if (rc != PT_ELIMIT)
+					fail_msg("tag %zu/%zu: %d %s", tag, max, rc, err);
+				assert_string_equal(err, want);
+			}
+		}
+	}
+	/* depth: empty elements and end tags count right, markup in comments not at all */
+	static const char deep[] = "<Events>\n<Event><a/><b></b><!-- <c> --><c>\n<d\n>";
+	assert_int_equal(scan_doc(deep, strlen(deep), 0, 3, err, sizeof(err)), PT_ELIMIT);
+	assert_string_equal(err, "t.xml:4: XML elements nested deeper than 3 (raise the cap with "
+				 "--max-xml-depth)");
+	/* attributes: the 1025th '=' of one element, not '=' in values or text */
+	size_t len = 0;
+	len += (size_t)snprintf(doc + len, cap - len, "<Events>a=b<Event x=\"=\"\n");
+	for (int k = 0; k < 1023; k++)
+		len += (size_t)snprintf(doc + len, cap - len, " a%d='%s'", k, k == 500 ? "\n" : "");
+	size_t eq = len + 2;
+	len += (size_t)snprintf(doc + len, cap - len, " z='1'/></Events>");
+	assert_int_equal(scan_doc(doc, len, 0, 0, err, sizeof(err)), PT_ELIMIT);
+	snprintf(want, sizeof(want), "t.xml:%u: XML element with more attributes than 1024",
+		 line_of(doc, eq));
+	assert_string_equal(err, want);
+	assert_int_equal(line_of(doc, eq), 3);
+	free(doc);
+}
+
 static void test_long_values(void **state)
 {
 	(void)state;
@@ -838,6 +964,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_field_errors),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_scan_caps),
 		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_iso8601),
