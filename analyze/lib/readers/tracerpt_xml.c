@@ -627,24 +627,30 @@ static unsigned low_bit(uint64_t m)
  * Fast path of scan_markup() for text, tags and quoted values, the states
  * nearly all bytes are in. Their state only changes at < > = " ', so
  * instead of stepping through every byte it finds those bytes 64 at a time
- * (a bit mask per 64 bytes, like a structural index) and adds the plain
- * bytes between them to the run length in one go. The tag or text run, the
- * attribute count and the depth are checked at exactly the bytes where the
- * byte-at-a-time state machine checks them, so a cap is reported at the
- * same byte and line; newlines are only counted when the scan stops (or
- * fails), in one pass over the scanned bytes.
+ * (a bit mask per 64 bytes, like a structural index) and skips the bytes
+ * between them. The run length is not counted byte by byte either: byte k
+ * of a tag or text run is its (k - anchor)th byte, with anchor the '<' of
+ * the tag or the '>' before the text. A run only has to be checked where
+ * something else could fail or the run ends ('=', '>' and '<') and where
+ * the scan stops; the byte reported is still the first one past the cap
+ * (anchor + cap + 1), and the attribute count and the depth are checked at
+ * the same bytes as before, so every error names the same byte and line as
+ * the byte-at-a-time state machine did. Newlines are only counted when the
+ * scan stops (or fails), in one pass over the scanned bytes.
  * @return index where the scan stopped (n, or the byte after "<!" or "<?",
  * whose states scan_markup() follows byte by byte), or -1 after scan_fail().
  */
 static ptrdiff_t scan_fast(struct feed *f, const uint8_t *p, size_t n, size_t i)
 {
 	const size_t i0 = i;
-	const uint64_t max = f->max_node;
+	/* no run reaches 2^62 bytes: a larger cap acts as that */
+	const int64_t lim = f->max_node > ((uint64_t)1 << 62) ? (int64_t)1 << 62 : (int64_t)f->max_node;
 	int state = f->sc_state;
-	uint64_t run = f->sc_run, attrs = f->sc_attrs, depth = f->sc_depth;
-	uint8_t last = f->sc_last[1], quote = f->sc_quote;
+	int64_t anchor = (int64_t)i - 1 - (int64_t)f->sc_run;
+	uint64_t attrs = f->sc_attrs, depth = f->sc_depth;
+	uint8_t quote = f->sc_quote;
 	bool closing = f->sc_closing;
-	size_t e = 0; /* byte that passed a cap */
+	int64_t e = 0; /* byte that passed a cap */
 	const char *what = NULL;
 	unsigned long long cap = 0;
 	const char *option = NULL;
@@ -658,26 +664,15 @@ static ptrdiff_t scan_fast(struct feed *f, const uint8_t *p, size_t n, size_t i)
 			bits &= ~(uint64_t)0 << (i - w);
 		for (; bits; bits &= bits - 1) {
 			size_t j = w + low_bit(bits);
-			if (j < i)
-				continue; /* the byte after '<', taken already */
-			size_t plain = j - i;
-			if (run + plain > max) {
-				e = i + (size_t)(max - run);
-				goto too_long;
-			}
-			run += plain;
 			uint8_t c = p[j];
-			i = j + 1;
 			if (state == SC_TEXT) {
-				if (c != '<') {
-					if (++run > max) {
-						e = j;
-						goto too_long;
-					}
-					continue;
-				}
-				run = 1;
+				if (c != '<' || j < i)
+					continue; /* text byte (or the byte after '<', taken already) */
+				if ((int64_t)j - 1 - anchor > lim)
+					goto too_long;
+				anchor = (int64_t)j;
 				attrs = 0;
+				i = j + 1;
 				if (i == n) {
 					state = SC_LT;
 					goto out;
@@ -685,29 +680,23 @@ static ptrdiff_t scan_fast(struct feed *f, const uint8_t *p, size_t n, size_t i)
 				/* the byte after '<' (what the SC_LT state does) */
 				c = p[i++];
 				closing = c == '/';
-				last = 0;
 				if (c == '!' || c == '?') {
 					state = c == '!' ? SC_BANG : SC_PI;
 					f->sc_open_len = 0;
-					f->sc_last[0] = 0;
+					f->sc_last[0] = f->sc_last[1] = 0;
 					goto out;
 				}
-				if (c == '>') {
-					run = 0;
-					continue;
-				}
-				state = SC_TAG;
+				if (c == '>')
+					anchor = (int64_t)j + 1;
+				else
+					state = SC_TAG;
 				continue;
 			}
-			if (++run > max) {
-				e = j;
-				goto too_long;
-			}
+			if (j < i)
+				continue;
 			if (state == SC_QUOTE) {
-				if (c == quote) {
+				if (c == quote)
 					state = SC_TAG;
-					last = c;
-				}
 				continue;
 			}
 			/* SC_TAG */
@@ -715,60 +704,59 @@ static ptrdiff_t scan_fast(struct feed *f, const uint8_t *p, size_t n, size_t i)
 				quote = c;
 				state = SC_QUOTE;
 			} else if (c == '=') {
+				if ((int64_t)j - anchor > lim)
+					goto too_long;
 				if (++attrs > MAX_ATTRS) {
-					e = j;
+					e = (int64_t)j;
 					what = "element with more attributes than";
 					cap = MAX_ATTRS;
 					goto fail;
 				}
 			} else if (c == '>') {
-				state = SC_TEXT;
-				run = 0;
-				/* last: the byte before '>' when it belongs to the tag */
-				if (plain)
-					last = p[j - 1];
+				if ((int64_t)j - anchor > lim)
+					goto too_long;
+				/*
+				 * "/>" ends an empty element. The byte before '>' can be the
+				 * one after '<' (or from the previous block: sc_last[1]); it is
+				 * '/' there only in "</>", an end tag anyway.
+				 */
+				uint8_t prev = j ? p[j - 1] : f->sc_last[1];
 				if (closing) {
 					if (depth)
 						depth--;
-				} else if (last != '/' && ++depth > f->max_depth) {
-					e = j;
+				} else if (prev != '/' && ++depth > f->max_depth) {
+					e = (int64_t)j;
 					what = "elements nested deeper than";
 					cap = f->max_depth;
 					option = "--max-xml-depth";
 					goto fail;
 				}
+				state = SC_TEXT;
+				anchor = (int64_t)j;
 			}
-			last = c;
 		}
 	}
-	if (i < n) { /* plain bytes after the last special one */
-		size_t plain = n - i;
-		if (run + plain > max) {
-			e = i + (size_t)(max - run);
-			goto too_long;
-		}
-		run += plain;
-		if (state == SC_TAG)
-			last = p[n - 1];
-		i = n;
-	}
+	i = n;
+	if ((int64_t)n - 1 - anchor > lim)
+		goto too_long;
+	f->sc_last[1] = p[n - 1];
 out:
 	f->sc_state = state;
-	f->sc_run = run;
+	f->sc_run = state == SC_LT ? 1 : (uint64_t)((int64_t)i - 1 - anchor);
 	f->sc_attrs = attrs;
 	f->sc_depth = depth;
-	f->sc_last[1] = last;
 	f->sc_quote = quote;
 	f->sc_closing = closing;
 	f->sc_line += count_nl(p + i0, i - i0);
 	return (ptrdiff_t)i;
 too_long:
+	e = anchor + lim + 1;
 	what = state == SC_TEXT ? "text run longer than" : "tag longer than";
-	cap = max;
+	cap = f->max_node;
 	option = "--max-xml-node";
 	bytes = true;
 fail:
-	f->sc_line += count_nl(p + i0, e + 1 - i0);
+	f->sc_line += count_nl(p + i0, (size_t)e + 1 - i0);
 	return scan_fail(f, what, cap, option, bytes);
 }
 
