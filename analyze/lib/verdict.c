@@ -278,6 +278,23 @@ static void on_live_ahead(void *ctx, const struct pt_live_alloc *a)
 #endif
 }
 
+/*
+ * The age histogram's bin of time ts: bin i holds [i, i + 1) x (end + 1) /
+ * PT_AGE_BINS. Times and ends past 2^61 ns (only in hostile traces; end + 1
+ * can even wrap to 0) take a division that cannot overflow instead.
+ */
+static uint64_t age_bin(uint64_t ts, uint64_t end)
+{
+	if (!end)
+		return 0;
+	uint64_t bin;
+	if (end < UINT64_MAX / PT_AGE_BINS && ts < UINT64_MAX / PT_AGE_BINS)
+		bin = ts * PT_AGE_BINS / (end + 1);
+	else
+		bin = ts / (end / PT_AGE_BINS + 1);
+	return bin < PT_AGE_BINS ? bin : PT_AGE_BINS - 1;
+}
+
 static int on_live(void *ctx, const struct pt_live_alloc *a)
 {
 	struct age_ctx *c = ctx;
@@ -296,9 +313,7 @@ static int on_live(void *ctx, const struct pt_live_alloc *a)
 		g->live_after++;
 		g->bytes_after += a->size;
 	}
-	uint64_t bin = c->end ? a->ts_ns * PT_AGE_BINS / (c->end + 1) : 0;
-	if (bin >= PT_AGE_BINS)
-		bin = PT_AGE_BINS - 1;
+	uint64_t bin = age_bin(a->ts_ns, c->end);
 	g->hist_count[bin]++;
 	g->hist_bytes[bin] += a->size;
 	/* keep the oldest few, sorted by time then address (deterministic) */

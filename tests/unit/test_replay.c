@@ -554,6 +554,31 @@ static void test_lost_events_lower_confidence(void **state)
 	fx_free(f);
 }
 
+/* Times near 2^64 ns (a hostile trace): the age bins neither divide by zero nor overflow. */
+static void test_age_bins_extreme_times(void **state)
+{
+	(void)state;
+	static const uint64_t ends[] = {UINT64_MAX, UINT64_MAX - 1, (uint64_t)1 << 62};
+	for (int k = 0; k < 3; k++) {
+		struct fx *f = fx_new(NULL);
+		ev(f, PT_EV_ALLOC, 0, "Huge", PT_POOL_PAGED, 8, 0x10);
+		ev(f, PT_EV_ALLOC, ends[k] / 2, "Huge", PT_POOL_PAGED, 8, 0x20);
+		ev(f, PT_EV_ALLOC, ends[k], "Huge", PT_POOL_PAGED, 8, 0x30);
+		assert_int_equal(pt_replay_finish(f->rp, ends[k]), 0);
+		struct pt_tag_verdict *v;
+		assert_int_equal(pt_judge(f->rp, NULL, &v), 0);
+		const struct pt_tag_verdict *a = verdict_of(f, v, "Huge", PT_POOL_PAGED);
+		uint64_t sum = 0;
+		for (int i = 0; i < PT_AGE_BINS; i++)
+			sum += a->age.hist_count[i];
+		assert_int_equal(sum, 3);
+		assert_int_equal(a->age.hist_count[0], 1);
+		assert_int_equal(a->age.hist_count[PT_AGE_BINS - 1], 1);
+		free(v);
+		fx_free(f);
+	}
+}
+
 static void test_age_and_pids(void **state)
 {
 	(void)state;
@@ -708,6 +733,7 @@ int main(void)
 		cmocka_unit_test(test_stuck_plateau_is_leak),
 		cmocka_unit_test(test_lost_events_lower_confidence),
 		cmocka_unit_test(test_age_and_pids),
+		cmocka_unit_test(test_age_bins_extreme_times),
 		cmocka_unit_test(test_timeline_bounded),
 		cmocka_unit_test(test_live_map_growth_and_removal),
 		cmocka_unit_test(test_live_foreach_ahead),
