@@ -29,12 +29,6 @@
 
 #define RAW_BUF (1u << 20)   /* bytes per read() of the underlying file */
 #define OUT_BUF (1u << 20)   /* initial decompressed buffer */
-/*
- * pt_input_read() of this many bytes or more from a plain file, more than
- * buf holds, reads the rest straight into the caller's memory: one copy (the
- * kernel's) instead of two. The ETL reader's 64 KiB buffers are read this way.
- */
-#define DIRECT_MIN (32u << 10)
 
 /* Inflating in a thread: blocks of decompressed data in a ring. */
 #define GZ_BLOCK (256u << 10)       /* decompressed bytes per block */
@@ -769,30 +763,12 @@ ssize_t pt_input_read(struct pt_input *in, void *buf, size_t n)
 				return rc;
 		}
 	}
-	size_t avail = in->len - in->pos;
-	if (n >= DIRECT_MIN && avail < n && in->fd >= 0 && !in->gzip) {
-		/*
-		 * A big read of a plain file: what buf holds, then read() straight
-		 * into the caller's memory. From then on buf stays empty and reads
-		 * of the same size go around it, whatever the alignment.
-		 */
-		if (avail)
-			memcpy(buf, in->buf + in->pos, avail);
-		in->pos = in->len;
-		ssize_t r = in->eof ? 0 : raw_read(in, (uint8_t *)buf + avail, n - avail);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			in->eof = true;
-		in->off += avail + (uint64_t)r;
-		return (ssize_t)avail + r;
-	}
-	if (avail == 0) {
+	if (in->pos == in->len) {
 		int rc = fill(in, 1);
 		if (rc < 0)
 			return rc;
-		avail = in->len - in->pos;
 	}
+	size_t avail = in->len - in->pos;
 	if (n > avail)
 		n = avail;
 	memcpy(buf, in->buf + in->pos, n);

@@ -228,8 +228,8 @@ static void test_input_gzip(void **state)
 	free(plain);
 }
 
-/* Reads of a plain file in mixed sizes: big ones go around the buffer, the bytes and offsets stay right. */
-static void test_input_direct_reads(void **state)
+/* Reads of a plain file in mixed sizes, with peeks between: the bytes and offsets stay right. */
+static void test_input_mixed_reads(void **state)
 {
 	(void)state;
 	size_t n = (5u << 20) + 12345;
@@ -411,7 +411,7 @@ int main(void)
 		cmocka_unit_test(test_input_plain_lines),
 		cmocka_unit_test(test_input_line_limit),
 		cmocka_unit_test(test_input_gzip),
-		cmocka_unit_test(test_input_direct_reads),
+		cmocka_unit_test(test_input_mixed_reads),
 		cmocka_unit_test(test_input_file_errors),
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_parse_size),

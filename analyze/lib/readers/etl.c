@@ -145,14 +145,6 @@ struct etl {
 	struct pt_event blank;      /* pt_event_init()ed once: the start of every queue slot */
 	uint64_t frames[PT_STACK_MAX_FRAMES];
 	char image_name[MAX_IMAGE_NAME];
-	/*
-	 * read_buffer() reads a whole buffer of the last buffer's size at once
-	 * (so a plain file is read straight into it, see DIRECT_MIN in input.c);
-	 * when the buffer was shorter, the bytes past it wait in carry.
-	 */
-	uint32_t size_hint;
-	uint8_t *carry;
-	size_t carry_len, carry_cap;
 };
 
 static struct ebuf *buf_get(struct etl *e, uint32_t size)
@@ -1163,120 +1155,50 @@ static int stream_advance(struct pt_reader *r, struct etl *e, struct stream *s)
 	}
 }
 
-/* Read up to n bytes: first the carried ones, then from the input. @return bytes or <0. */
-static ssize_t in_read(struct pt_reader *r, struct etl *e, uint8_t *dst, size_t n)
-{
-	size_t c = e->carry_len < n ? e->carry_len : n;
-	if (c) {
-		memcpy(dst, e->carry, c);
-		memmove(e->carry, e->carry + c, e->carry_len - c);
-		e->carry_len -= c;
-	}
-	if (c == n)
-		return (ssize_t)c;
-	ssize_t got = pt_input_read_full(r->in, dst + c, n - c);
-	return got < 0 ? got : (ssize_t)c + got;
-}
-
-/*
- * Keep n bytes read past the end of a buffer for the next reads, in front of
- * any carried bytes still unread. The carry never holds more than one read's
- * worth: the input is read only once the carry is used up.
- */
-static int carry_keep(struct etl *e, const uint8_t *p, size_t n)
-{
-	size_t total = e->carry_len + n;
-	if (e->carry_cap < total) {
-		uint8_t *nc = realloc(e->carry, total);
-		if (!nc)
-			return PT_ENOMEM;
-		e->carry = nc;
-		e->carry_cap = total;
-	}
-	memmove(e->carry + n, e->carry, e->carry_len);
-	memcpy(e->carry, p, n);
-	e->carry_len = total;
-	return 0;
-}
-
-/*
- * Read one buffer from the input into *out. Its first size_hint bytes (at
- * least the header) are read at once, the rest, if any, after its header
- * gives its size. @return 1, 0 at end, <0 error.
- */
+/* Read one buffer from the input into *out. @return 1, 0 at end, <0 error. */
 static int read_buffer(struct pt_reader *r, struct etl *e, struct ebuf **out)
 {
+	uint8_t h[PT_ETL_BUFHDR];
 	*out = NULL;
 	uint64_t off = e->in_off;
-	size_t want = e->size_hint > PT_ETL_BUFHDR ? e->size_hint : PT_ETL_BUFHDR;
-	struct ebuf *b = buf_get(e, (uint32_t)want);
-	if (!b)
-		return PT_ENOMEM;
-	ssize_t got = in_read(r, e, b->data, want);
-	if (got < 0) {
-		buf_put(e, b);
+	ssize_t got = pt_input_read_full(r->in, h, sizeof(h));
+	if (got < 0)
 		return pt_reader_error_at(r, (int)got, off, "read error: %s", pt_input_error(r->in));
-	}
-	const uint8_t *h = b->data;
-	uint32_t bsize = (size_t)got >= PT_ETL_BUFHDR ? pt__le32(h + PT_ETL_BUF_SIZE) : 0;
-	int stop = 0;
-	if (got == 0) {
-		stop = 1;
-	} else if ((size_t)got < PT_ETL_BUFHDR) {
+	if (got == 0)
+		return 0;
+	if ((size_t)got < sizeof(h)) {
 		e->st.buffers_bad++;
 		pt_reader_warn_cut(r, "offset %" PRIu64 ": file ends inside a buffer header "
 			       "(%zd of 72 bytes)", off, got);
 		e->in_off += (uint64_t)got;
-		stop = 1;
-	} else if (bsize == 0) {
-		stop = 1; /* unused tail of a preallocated file */
-	} else if (bsize < PT_ETL_BUFHDR) {
+		return 0;
+	}
+	uint32_t bsize = pt__le32(h + PT_ETL_BUF_SIZE);
+	if (bsize == 0)
+		return 0; /* unused tail of a preallocated file */
+	if (bsize < PT_ETL_BUFHDR) {
 		e->st.buffers_bad++;
 		pt_reader_warn(r, 0, "offset %" PRIu64 ": buffer size %u is smaller than its "
 			       "header; reading stops here", off, bsize);
-		stop = 1;
-	} else if (bsize > r->opts.max_decompressed) {
+		return 0;
+	}
+	if (bsize > r->opts.max_decompressed) {
 		e->st.buffers_bad++;
 		pt_reader_warn(r, 0, "offset %" PRIu64 ": buffer size %u is over the limit; "
 			       "reading stops here", off, bsize);
-		stop = 1;
-	}
-	if (stop) {
-		buf_put(e, b);
 		return 0;
 	}
-	size_t have = (size_t)got;
-	if (have > bsize) {
-		/* read into the next buffer: keep those bytes for it */
-		int rc = carry_keep(e, b->data + bsize, have - bsize);
-		if (rc < 0) {
-			buf_put(e, b);
-			return rc;
-		}
-		have = bsize;
-	} else if (have == want && bsize > want) {
-		if (b->cap < bsize) {
-			struct ebuf *nb = buf_get(e, bsize);
-			if (!nb) {
-				buf_put(e, b);
-				return PT_ENOMEM;
-			}
-			memcpy(nb->data, b->data, have);
-			buf_put(e, b);
-			b = nb;
-		}
-		ssize_t rest = in_read(r, e, b->data + have, bsize - have);
-		if (rest < 0) {
-			buf_put(e, b);
-			return pt_reader_error_at(r, (int)rest, off, "read error: %s",
-						  pt_input_error(r->in));
-		}
-		have += (size_t)rest;
+	struct ebuf *b = buf_get(e, bsize);
+	if (!b)
+		return PT_ENOMEM;
+	memcpy(b->data, h, sizeof(h));
+	ssize_t rest = pt_input_read_full(r->in, b->data + sizeof(h), bsize - sizeof(h));
+	if (rest < 0) {
+		buf_put(e, b);
+		return pt_reader_error_at(r, (int)rest, off, "read error: %s", pt_input_error(r->in));
 	}
-	e->size_hint = bsize;
-	h = b->data;
 	b->off = off;
-	b->len = (uint32_t)have;
+	b->len = (uint32_t)(sizeof(h) + (size_t)rest);
 	b->seq = pt__le64(h + PT_ETL_BUF_SEQ);
 	e->in_off += b->len;
 	struct pt_etl_stats *st = &e->st;
@@ -1406,7 +1328,6 @@ static void etl_close(struct pt_reader *r)
 	free(e->slots);
 	free(e->keys);
 	free(e->st.guids);
-	free(e->carry);
 	free(e);
 	r->priv = NULL;
 }
