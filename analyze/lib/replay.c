@@ -1208,7 +1208,7 @@ int pt_replay_run(struct pt_replay *rp, struct pt_reader *r,
 	int rc;
 	if (rp->finished)
 		return PT_ESTATE;
-	if (!pt_threads_allowed() || !run_threaded(rp, r, progress, ctx, &rc))
+	if (!pt_threads_allowed() || r->ops->serial || !run_threaded(rp, r, progress, ctx, &rc))
 		rc = run_serial(rp, r, progress, ctx);
 	if (rc < 0)
 		return rc;

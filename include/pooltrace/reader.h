@@ -58,6 +58,12 @@ struct pt_reader_ops {
 	 * are returned.
 	 */
 	int (*next_batch)(struct pt_reader *r, struct pt_event *evs, size_t max);
+	/*
+	 * true: pt_replay_run() reads this format in the calling thread even
+	 * with a CPU to spare, because decoding it costs less than handing its
+	 * events to another core (docs/performance.md, "Native").
+	 */
+	bool serial;
 };
 
 /* Reader state shared by all formats (the part a format file may touch). */

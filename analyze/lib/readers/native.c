@@ -925,4 +925,5 @@ const struct pt_reader_ops pt_reader_native = {
 	.next = next_native,
 	.close = close_native,
 	.next_batch = native_next_batch,
+	.serial = true,
 };
