@@ -7,17 +7,16 @@
  * else "PTC2") and the next four are the record count; the rest is packed
  * (zlib, which "PTC2"/"PTC3" headers may name), given valid checksums and put
  * between the header and trailer of an empty trace written by
- * pt_native_writer. Each file is read with keep_going off and on, every
- * event is replayed and the trace judged.
+ * pt_native_writer. Each file is then read as the reader targets read theirs
+ * (fuzz_run.h).
  */
 #define _GNU_SOURCE 1 /* open_memstream() */
 #include <stdbool.h>
 #include <string.h>
 #include <zlib.h>
 
-#include "fuzz.h"
+#include "fuzz_run.h"
 #include "pooltrace/native.h"
-#include "pooltrace/pooltrace.h"
 
 #define MAX_PAYLOAD (1u << 20)
 
@@ -84,52 +83,6 @@ done:
 	return out;
 }
 
-static void read_all(const uint8_t *file, size_t len, bool keep_going)
-{
-	struct pt_tags *tags = pt_tags_new(65536);
-	struct pt_input *in = NULL;
-	struct pt_reader *r = NULL;
-	struct pt_replay *rp = NULL;
-	char err[600] = "";
-	if (!tags || pt_input_open_memory(&in, file, len, "chunk.ptz") < 0)
-		goto out;
-	struct pt_reader_opts o = {.keep_going = keep_going, .quiet = true,
-				   .max_decompressed = 16u << 20};
-	int rc = pt_reader_open_input(&r, in, "native", tags, &o, err, sizeof(err));
-	in = NULL;
-	PT_FUZZ_CHECK(rc == 0); /* the frame around the payload is valid */
-	struct pt_replay_opts ro = {.max_live = 1000000};
-	rp = pt_replay_new(tags, &ro);
-	if (!rp)
-		goto out;
-	struct pt_event ev[64];
-	while ((rc = pt_reader_next_batch(r, ev, 64)) > 0) {
-		for (int i = 0; i < rc; i++) {
-			PT_FUZZ_CHECK((unsigned)ev[i].kind < PT_EV_KIND_COUNT_);
-			PT_FUZZ_CHECK((unsigned)ev[i].pool < PT_POOL_COUNT_);
-			PT_FUZZ_CHECK(ev[i].tag == PT_TAG_NONE || ev[i].tag < pt_tags_count(tags));
-		}
-		if (pt_replay_events(rp, ev, (size_t)rc) < 0)
-			goto out;
-	}
-	if (rc < 0) {
-		PT_FUZZ_CHECK(pt_reader_errmsg(r)[0] != '\0');
-		goto out;
-	}
-	if (pt_replay_finish(rp, pt_reader_meta(r)->end_ns) == 0) {
-		struct pt_verdict_opts vo;
-		struct pt_tag_verdict *v = NULL;
-		pt_verdict_opts_init(&vo);
-		if (pt_judge(rp, &vo, &v) == 0)
-			free(v);
-	}
-out:
-	pt_replay_free(rp);
-	pt_reader_free(r);
-	pt_input_free(in);
-	pt_tags_free(tags);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 5 || size - 5 > MAX_PAYLOAD)
@@ -138,8 +91,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *file = frame(data, size, &len);
 	if (!file)
 		return 0;
-	read_all(file, len, false);
-	read_all(file, len, true);
+	fuzz_run_once(file, len, "native", false, false);
+	fuzz_run_once(file, len, "native", true, true);
 	free(file);
 	return 0;
 }
