@@ -178,12 +178,6 @@ int pt_reader_next(struct pt_reader *r, struct pt_event *ev)
 	return next_end(r, rc);
 }
 
-/* Events whose strings or frames are borrowed from the reader: a batch ends after one. */
-static bool borrows(const struct pt_event *ev)
-{
-	return ev->kind == PT_EV_MARKER || pt_event_is_aux(ev);
-}
-
 int pt_reader_next_batch(struct pt_reader *r, struct pt_event *evs, size_t max)
 {
 	size_t n = 0;
@@ -207,7 +201,7 @@ int pt_reader_next_batch(struct pt_reader *r, struct pt_event *evs, size_t max)
 			rc = r->ops->next(r, &evs[n]);
 			if (rc <= 0)
 				break;
-			if (borrows(&evs[n++]))
+			if (pt_event_borrows(&evs[n++]))
 				break;
 		}
 	}

@@ -177,6 +177,23 @@ static inline bool pt_event_is_aux(const struct pt_event *ev)
 	return ev->kind == PT_EV_STACK || ev->kind == PT_EV_IMAGE;
 }
 
+/**
+ * pt_event_kind_borrows() - true for markers, stacks and images: their text
+ * or frames are borrowed from the reader, valid until its next call, so a
+ * batch of events (pt_reader_next_batch()) ends after one. One test of a bit
+ * mask, for readers' per-event loops.
+ */
+static inline bool pt_event_kind_borrows(unsigned kind)
+{
+	return kind < 32 && (((1u << PT_EV_MARKER) | (1u << PT_EV_STACK) | (1u << PT_EV_IMAGE)) >> kind) & 1u;
+}
+
+/** pt_event_borrows() - pt_event_kind_borrows() of ev's kind. */
+static inline bool pt_event_borrows(const struct pt_event *ev)
+{
+	return pt_event_kind_borrows((unsigned)ev->kind);
+}
+
 /** pt_event_init() - reset an event to "nothing known" (pid etc. PT_NONE32). */
 void pt_event_init(struct pt_event *ev);
 

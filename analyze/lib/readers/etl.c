@@ -1477,7 +1477,7 @@ static int etl_next_batch(struct pt_reader *r, struct pt_event *evs, size_t max)
 		e->last = s;
 		n++;
 		/* marker text, image names and stack frames are borrowed: the batch ends there */
-		if (ev->kind == PT_EV_MARKER || pt_event_is_aux(ev))
+		if (pt_event_borrows(ev))
 			break;
 	}
 	if (rc < 0) {

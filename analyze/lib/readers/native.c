@@ -789,9 +789,6 @@ decode_event(struct pt_reader *r, struct native *s, unsigned kind,
 	return 1;
 }
 
-/* Kinds that end a batch: their text or frames live in the reader until the next call. */
-#define BORROWING_KINDS (1u << PT_EV_MARKER | 1u << PT_EV_STACK | 1u << PT_EV_IMAGE)
-
 /*
  * Decode records of the current chunk from s->pos into evs[*np..max).
  * @l3: s->layout3, as a constant where this is inlined, so that each layout
@@ -823,7 +820,7 @@ decode_records(struct pt_reader *r, struct native *s, struct pt_event *evs,
 			if (rc == 0)
 				break; /* skipped the rest of the chunk */
 			n++;
-			if (__builtin_expect((BORROWING_KINDS >> kind) & 1, 0)) {
+			if (__builtin_expect(pt_event_kind_borrows(kind), 0)) {
 				p = q;
 				s->rec_no++;
 				ret = 1;
