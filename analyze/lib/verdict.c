@@ -257,7 +257,7 @@ static int pk_add(struct pidkey **tab, size_t *mask, size_t *n, uint32_t stat, u
 }
 
 /*
- * on_live() for a a few allocations from now: ask for the lines it will
+ * on_live() for a, a few allocations from now: ask for the lines it will
  * touch (the entry's age counters, its histogram bin, its oldest list and
  * the process slot). The live map is walked in hash order, so with tens of
  * thousands of entries each of those is a cache miss of its own.
