@@ -40,14 +40,16 @@ static struct pt__live_slot *slots_map(size_t bytes, void **block, size_t *block
 #endif
 
 /*
- * Slots 64-byte aligned: two per cache line, none across two lines. calloc()
- * (fresh zero pages from the kernel for a big table, no memset pass) with 64
- * bytes to spare; the block calloc() returned is kept in *block for free(),
- * *block_len 0; or a mapping of *block_len bytes (slots_map()).
+ * Slots 64-byte aligned: two per cache line, none across two lines; the
+ * control bytes after them (cap is a multiple of 16, so they are 16-byte
+ * aligned), all zero (empty). calloc() (fresh zero pages from the kernel for
+ * a big table, no memset pass) with 64 bytes to spare; the block calloc()
+ * returned is kept in *block for free(), *block_len 0; or a mapping of
+ * *block_len bytes (slots_map()).
  */
 static struct pt__live_slot *slots_new(size_t cap, void **block, size_t *block_len)
 {
-	size_t bytes = cap * sizeof(struct pt__live_slot);
+	size_t bytes = cap * (sizeof(struct pt__live_slot) + 1);
 	*block_len = 0;
 #ifdef HUGE_MIN
 	if (bytes >= HUGE_MIN) {
@@ -75,14 +77,22 @@ static void slots_free(void *block, size_t block_len)
 	free(block);
 }
 
+/* Slots of a map of capacity cap that may be filled between rebuilds (75 %). */
+static size_t fill_max(size_t cap)
+{
+	return cap / 4 * 3;
+}
+
 int pt__live_init(struct pt__livemap *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->slot = slots_new(LIVE_MIN_CAP, &m->block, &m->block_len);
 	if (!m->slot)
 		return PT_ENOMEM;
+	m->ctrl = (uint8_t *)(m->slot + LIVE_MIN_CAP);
 	m->mask = LIVE_MIN_CAP - 1;
 	m->shift = 64 - LIVE_MIN_SHIFT;
+	m->room = fill_max(LIVE_MIN_CAP);
 	return 0;
 }
 
@@ -94,29 +104,30 @@ void pt__live_release(struct pt__livemap *m)
 	memset(m, 0, sizeof(*m));
 }
 
-int pt__live_grow(struct pt__livemap *m)
+int pt__live_rebuild(struct pt__livemap *m)
 {
-	size_t ncap = (m->mask + 1) * 2, nmask = ncap - 1;
-	void *nblock;
-	size_t nblock_len;
-	struct pt__live_slot *nl = slots_new(ncap, &nblock, &nblock_len);
-	if (!nl)
+	size_t cap = m->mask + 1;
+	/* deleted slots are most of what filled it: the same size gets the room back */
+	size_t ncap = m->n < fill_max(cap) / 2 ? cap : cap * 2;
+	struct pt__livemap nm = *m;
+	nm.slot = slots_new(ncap, &nm.block, &nm.block_len);
+	if (!nm.slot)
 		return PT_ENOMEM;
-	unsigned nshift = m->shift - 1;
-	for (size_t i = 0; i <= m->mask; i++) {
+	nm.ctrl = (uint8_t *)(nm.slot + ncap);
+	nm.mask = ncap - 1;
+	nm.shift = ncap == cap ? m->shift : m->shift - 1;
+	nm.n = 0;
+	nm.room = fill_max(ncap);
+	for (size_t i = 0; i < cap; i++) {
 		if (!m->slot[i].addr)
 			continue;
-		size_t h = (size_t)(pt__live_hash(m->slot[i].addr) >> nshift);
-		while (nl[h].addr)
-			h = (h + 1) & nmask;
-		nl[h] = m->slot[i];
+		uint64_t h = pt__live_hash(m->slot[i].addr);
+		struct pt__live_slot *s = pt__live_free_slot(&nm, h);
+		pt__live_insert(&nm, s, m->slot[i].addr, h);
+		*s = m->slot[i];
 	}
 	slots_free(m->block, m->block_len);
-	m->block = nblock;
-	m->block_len = nblock_len;
-	m->slot = nl;
-	m->mask = nmask;
-	m->shift = nshift;
+	*m = nm;
 	return 0;
 }
 
@@ -222,31 +233,4 @@ int pt__live_set_size_slow(struct pt__livemap *m, struct pt__live_slot *s, uint6
 	m->big_val[i] = size;
 	s->size = PT__LIVE_BIG;
 	return 0;
-}
-
-/* ---- removal ---- */
-
-void pt__live_remove_run(struct pt__livemap *m, struct pt__live_slot *s)
-{
-	if (s->size == PT__LIVE_BIG)
-		big_drop(m, s->addr);
-	struct pt__live_slot *sl = m->slot;
-	size_t mask = m->mask;
-	size_t i = (size_t)(s - sl);
-	size_t j = (i + 1) & mask;
-	uint64_t a;
-	while ((a = sl[j].addr) != 0) {
-		size_t k = pt__live_index(m, pt__live_hash(a));
-		/*
-		 * move j to i when its home k is not cyclically in (i, j]: its
-		 * distance from home is at least the distance from i to j
-		 */
-		if (((j - k) & mask) >= ((j - i) & mask)) {
-			sl[i] = sl[j];
-			i = j;
-		}
-		j = (j + 1) & mask;
-	}
-	sl[i].addr = 0;
-	m->n--;
 }

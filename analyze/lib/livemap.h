@@ -3,18 +3,31 @@
  * The replay's live-allocation map: address -> (size, entry, time, pid, tid).
  * Internal to libpooltrace; the replay is its only user.
  *
- * Layout (docs/performance.md, "Replay"): open addressing with linear
- * probing and backward-shift deletion (no tombstones), at most 75 % full.
+ * Layout (docs/performance.md, "Replay: the live map"): open addressing in
+ * aligned groups of 16 slots, with one control byte per slot kept apart from
+ * the slots (the scheme of Abseil's "Swiss tables"): 0 empty, 1 deleted,
+ * 0x80 | 7 bits of the hash for an occupied slot. A lookup compares the 16
+ * control bytes of a group at once (SSE2, or a loop) and reads a slot only
+ * where those 7 bits match, so a long probe costs a few instructions and
+ * no branch per slot, and the control bytes (1 byte a slot) stay in the
+ * cache when the slots do not. A removal marks its slot deleted, or empty
+ * when its group has an empty slot (no probe ever went past such a group),
+ * instead of shifting later slots back. At most 75 % of the slots are ever
+ * filled between rebuilds ("room"), so every probe meets an empty slot;
+ * when the room is used up the map is rebuilt, at twice the size or, when
+ * deleted slots are most of what filled it, at the same size.
+ *
  * One slot is 32 bytes, placed 64-byte aligned, so two slots share a cache
- * line and no slot straddles two: a probe run of up to two slots costs one
- * cache miss. The size is kept in 32 bits; the rare allocation of 4 GiB - 1
- * bytes or more (or a hostile size field) stores PT__LIVE_BIG there and its
- * exact size in a small side map keyed by address, so sizes stay exact.
+ * line and no slot straddles two. A new address goes to the free slot
+ * nearest its home slot in the group, so it is usually at home or next to
+ * it, which is what pt__live_prefetch() loads. The size is kept in 32 bits;
+ * the rare allocation of 4 GiB - 1 bytes or more (or a hostile size field)
+ * stores PT__LIVE_BIG there and its exact size in a small side map keyed by
+ * address, so sizes stay exact.
  *
  * The probe functions are inline so the replay's per-event path has no call;
  * pt__live_hash() is separate so a caller can hash addresses ahead of time
- * and prefetch their slots (pt__live_prefetch()) while it works on earlier
- * events.
+ * and prefetch their slots while it works on earlier events.
  */
 #ifndef PT_LIVEMAP_H
 #define PT_LIVEMAP_H
@@ -24,6 +37,10 @@
 #include <stdint.h>
 
 #include "hash.h"
+
+#if defined(__SSE2__) && !defined(PT__LIVE_NO_SIMD)
+#include <emmintrin.h>
+#endif
 
 /*
  * Prefetch helpers must be inlined early: GCC's IPA pure/const pass takes a
@@ -38,8 +55,13 @@
 
 #define PT__LIVE_BIG UINT32_MAX /* size field: the exact size is in the side map */
 
+#define PT__LIVE_GROUP 16u    /* slots per control group */
+#define PT__LIVE_EMPTY 0x00u  /* control byte: never filled since the last rebuild */
+#define PT__LIVE_DELETED 0x01u /* control byte: emptied, in a group a probe may pass */
+#define PT__LIVE_FULL 0x80u   /* control byte bit: occupied; the low 7 bits are hash bits */
+
 struct pt__live_slot {
-	uint64_t addr;  /* 0 = empty */
+	uint64_t addr;  /* 0 = not occupied */
 	uint64_t ts_ns;
 	uint32_t size;  /* bytes, or PT__LIVE_BIG */
 	uint32_t stat;  /* the replay's entry index */
@@ -48,11 +70,13 @@ struct pt__live_slot {
 
 struct pt__livemap {
 	struct pt__live_slot *slot; /* 64-byte aligned, inside block */
+	uint8_t *ctrl;  /* a control byte per slot, 16-byte aligned, inside block after the slots */
 	void *block;
 	size_t block_len; /* 0: block is from calloc(); else a mapping of this length */
-	size_t mask;    /* capacity - 1 (a power of two) */
+	size_t mask;    /* capacity - 1 (a power of two, at least PT__LIVE_GROUP) */
 	unsigned shift; /* 64 - log2(capacity): the home slot of hash h is h >> shift */
 	size_t n;       /* occupied slots */
+	size_t room;    /* empty slots that may still be filled before a rebuild */
 	/* sizes that do not fit 32 bits: addr -> size, linear probing on pt__mix64_half() */
 	uint64_t *big_key, *big_val;
 	size_t big_mask, big_n;
@@ -62,8 +86,7 @@ struct pt__livemap {
  * pt__live_hash() - the hash of an address; pt__live_index() makes it a slot.
  * Multiplicative (Fibonacci) hashing: the top bits of addr times 2^64 / phi
  * are the home slot, so nearby addresses spread evenly over the table, one
- * multiply per event and per slot a removal looks at; and when the table
- * doubles, slot i moves to 2i or 2i + 1, so the rehash writes in order.
+ * multiply per event; the 7 bits below them go into the control byte.
  */
 static inline uint64_t pt__live_hash(uint64_t addr)
 {
@@ -76,18 +99,24 @@ static inline size_t pt__live_index(const struct pt__livemap *m, uint64_t h)
 	return (size_t)(h >> m->shift);
 }
 
+/** pt__live_h7() - the control byte of an occupied slot whose address has hash h. */
+static inline uint8_t pt__live_h7(const struct pt__livemap *m, uint64_t h)
+{
+	return (uint8_t)(PT__LIVE_FULL | ((h >> (m->shift - 7)) & 0x7F));
+}
+
 /*
- * pt__live_prefetch() - start loading the home slot of hash h and the slot
- * after it (for writing): a lookup that does not stop at the home slot, and
- * the backward shift of a removal, read the next slot, which is on the next
- * cache line for every second home slot.
+ * pt__live_prefetch() - start loading the control bytes of the home group of
+ * hash h, the home slot and the slot after it (for writing).
  */
 PT__ALWAYS_INLINE void pt__live_prefetch(const struct pt__livemap *m, uint64_t h)
 {
 #if defined(__GNUC__) || defined(__clang__)
 	size_t i = pt__live_index(m, h);
+	__builtin_prefetch(&m->ctrl[i], 1, 3);
 	__builtin_prefetch(&m->slot[i], 1, 3);
-	__builtin_prefetch(&m->slot[(i + 1) & m->mask], 1, 3);
+	__builtin_prefetch(&m->slot[(i & ~(size_t)(PT__LIVE_GROUP - 1)) | ((i + 1) & (PT__LIVE_GROUP - 1))],
+			   1, 3);
 #else
 	(void)m;
 	(void)h;
@@ -100,35 +129,115 @@ static inline const struct pt__live_slot *pt__live_home(const struct pt__livemap
 	return &m->slot[pt__live_index(m, h)];
 }
 
-/**
- * pt__live_lookup() - the slot holding addr (*found true), or the empty slot
- * where it would go (*found false). addr must not be 0; h = pt__live_hash(addr).
+/* Bit i set where control byte i of the group at g equals c. */
+static inline unsigned pt__live_match(const uint8_t *g, uint8_t c)
+{
+#if defined(__SSE2__) && !defined(PT__LIVE_NO_SIMD)
+	__m128i v = _mm_load_si128((const __m128i *)(const void *)g);
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)c)));
+#else
+	unsigned r = 0;
+	for (unsigned i = 0; i < PT__LIVE_GROUP; i++)
+		r |= (unsigned)(g[i] == c) << i;
+	return r;
+#endif
+}
+
+/* Bit i set where slot i of the group at g is not occupied (empty or deleted). */
+static inline unsigned pt__live_free_mask(const uint8_t *g)
+{
+#if defined(__SSE2__) && !defined(PT__LIVE_NO_SIMD)
+	__m128i v = _mm_load_si128((const __m128i *)(const void *)g);
+	return (unsigned)_mm_movemask_epi8(v) ^ 0xFFFFu;
+#else
+	unsigned r = 0;
+	for (unsigned i = 0; i < PT__LIVE_GROUP; i++)
+		r |= (unsigned)!(g[i] & PT__LIVE_FULL) << i;
+	return r;
+#endif
+}
+
+static inline unsigned pt__live_ctz(unsigned x)
+{
+#if defined(__GNUC__) || defined(__clang__)
+	return (unsigned)__builtin_ctz(x);
+#else
+	unsigned n = 0;
+	while (!(x & 1u)) {
+		x >>= 1;
+		n++;
+	}
+	return n;
+#endif
+}
+
+/*
+ * pt__live_free_slot() - the free slot where an address with hash h goes:
+ * in the first group of its probe with one, the first at or after the home
+ * slot's place in that group, wrapping around it.
  */
-static inline struct pt__live_slot *pt__live_lookup(const struct pt__livemap *m, uint64_t addr,
-						    uint64_t h, bool *found)
+static inline struct pt__live_slot *pt__live_free_slot(const struct pt__livemap *m, uint64_t h)
 {
 	size_t i = pt__live_index(m, h);
+	size_t g = i & ~(size_t)(PT__LIVE_GROUP - 1);
+	unsigned at = (unsigned)(i & (PT__LIVE_GROUP - 1));
 	for (;;) {
-		struct pt__live_slot *s = &m->slot[i];
-		if (s->addr == addr) {
-			*found = true;
-			return s;
+		unsigned f = pt__live_free_mask(m->ctrl + g);
+		if (f) {
+			unsigned r = ((f >> at) | (f << (PT__LIVE_GROUP - at))) & 0xFFFFu;
+			return &m->slot[g + ((at + pt__live_ctz(r)) & (PT__LIVE_GROUP - 1))];
 		}
-		if (!s->addr) {
-			*found = false;
-			return s;
-		}
-		i = (i + 1) & m->mask;
+		g = (g + PT__LIVE_GROUP) & m->mask;
+		at = 0;
 	}
 }
 
 /**
- * pt__live_grow_at() - the count of occupied slots at which the map must grow
- * before taking one more (75 % of the capacity, a power of two >= 4).
+ * pt__live_lookup() - the slot holding addr (*found true), or the free slot
+ * where it would go (*found false; fill it with pt__live_insert()). addr must
+ * not be 0; h = pt__live_hash(addr).
  */
-static inline size_t pt__live_grow_at(const struct pt__livemap *m)
+static inline struct pt__live_slot *pt__live_lookup(const struct pt__livemap *m, uint64_t addr,
+						    uint64_t h, bool *found)
 {
-	return (m->mask + 1) / 4 * 3;
+	uint8_t c = pt__live_h7(m, h);
+	size_t g = pt__live_index(m, h) & ~(size_t)(PT__LIVE_GROUP - 1);
+	for (;;) {
+		const uint8_t *cg = m->ctrl + g;
+		for (unsigned hit = pt__live_match(cg, c); hit; hit &= hit - 1) {
+			struct pt__live_slot *s = &m->slot[g + pt__live_ctz(hit)];
+			if (s->addr == addr) {
+				*found = true;
+				return s;
+			}
+		}
+		if (pt__live_match(cg, PT__LIVE_EMPTY))
+			break; /* no probe goes past a group with an empty slot */
+		g = (g + PT__LIVE_GROUP) & m->mask;
+	}
+	*found = false;
+	return pt__live_free_slot(m, h);
+}
+
+/**
+ * pt__live_insert() - occupy s (from pt__live_lookup(), *found false) with
+ * addr, whose hash is h. The map must have room (pt__live_room()); the other
+ * fields of s are the caller's to set.
+ */
+static inline void pt__live_insert(struct pt__livemap *m, struct pt__live_slot *s, uint64_t addr,
+				   uint64_t h)
+{
+	size_t i = (size_t)(s - m->slot);
+	m->room -= m->ctrl[i] == PT__LIVE_EMPTY;
+	m->ctrl[i] = pt__live_h7(m, h);
+	s->addr = addr;
+	m->n++;
+}
+
+/** pt__live_room() - true when an address can be inserted without a rebuild. */
+static inline bool pt__live_room(const struct pt__livemap *m)
+{
+	return m->room > 0;
 }
 
 /** pt__live_big_size() - the exact size of a PT__LIVE_BIG entry. */
@@ -146,8 +255,12 @@ int pt__live_init(struct pt__livemap *m);
 /** pt__live_release() - free the map's memory. */
 void pt__live_release(struct pt__livemap *m);
 
-/** pt__live_grow() - double the capacity; slot pointers become invalid. @return 0 or PT_ENOMEM. */
-int pt__live_grow(struct pt__livemap *m);
+/**
+ * pt__live_rebuild() - make room: rebuild the map, at twice the capacity
+ * unless deleted slots are most of what filled it. Slot pointers become
+ * invalid. @return 0 or PT_ENOMEM.
+ */
+int pt__live_rebuild(struct pt__livemap *m);
 
 /** pt__live_set_size_slow() - pt__live_set_size() when the side map is involved. */
 int pt__live_set_size_slow(struct pt__livemap *m, struct pt__live_slot *s, uint64_t size);
@@ -166,20 +279,21 @@ static inline int pt__live_set_size(struct pt__livemap *m, struct pt__live_slot 
 	return pt__live_set_size_slow(m, s, size);
 }
 
-/** pt__live_remove_run() - pt__live_remove() when the slot after s is occupied or size is big. */
-void pt__live_remove_run(struct pt__livemap *m, struct pt__live_slot *s);
-
-/** pt__live_remove() - empty an occupied slot, shifting later members of its probe run back. */
+/** pt__live_remove() - empty an occupied slot (pointers to other slots stay valid). */
 static inline void pt__live_remove(struct pt__livemap *m, struct pt__live_slot *s)
 {
+	if (s->size == PT__LIVE_BIG)
+		pt__live_set_size_slow(m, s, 0);
 	size_t i = (size_t)(s - m->slot);
-	/* the usual case: the probe run ends here, nothing to shift */
-	if (!m->slot[(i + 1) & m->mask].addr && s->size != PT__LIVE_BIG) {
-		s->addr = 0;
-		m->n--;
-		return;
+	s->addr = 0;
+	m->n--;
+	/* a probe passes a group only when it has no empty slot: then keep it so */
+	if (pt__live_match(m->ctrl + (i & ~(size_t)(PT__LIVE_GROUP - 1)), PT__LIVE_EMPTY)) {
+		m->ctrl[i] = PT__LIVE_EMPTY;
+		m->room++;
+	} else {
+		m->ctrl[i] = PT__LIVE_DELETED;
 	}
-	pt__live_remove_run(m, s);
 }
 
 #endif

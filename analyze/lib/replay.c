@@ -4,9 +4,10 @@
  *
  * - Entries: one struct pt_tagstat per (tag, pool type), found through an
  *   open-addressing index keyed by (tag << 4 | pool).
- * - Live map (livemap.h): open addressing with linear probing keyed by
- *   address, backward-shift deletion (no tombstones), so lookups stay short
- *   at a 75 % load factor. One 32-byte slot per live allocation.
+ * - Live map (livemap.h): open addressing keyed by address, in groups of
+ *   16 slots scanned through one control byte per slot (SSE2), so a probe
+ *   costs few instructions and branches even at a 75 % load factor. One
+ *   32-byte slot and one control byte per live allocation.
  * - Speed (docs/performance.md, "Replay"): pt_replay_events() takes events
  *   in batches and prefetches the live-map slot of an event a few events
  *   ahead, so the cache miss of a random address overlaps the work on the
@@ -73,7 +74,6 @@ struct pt_replay {
 	size_t bytag_n;
 
 	struct pt__livemap live;
-	uint64_t live_limit; /* set_live_limit() */
 
 	uint64_t interval_ns;
 	bool auto_interval;
@@ -109,12 +109,6 @@ struct pt_replay {
 	bool finished;
 };
 
-/* The live count at which an allocation takes the slow path: the cap, or the map's growth point. */
-static void set_live_limit(struct pt_replay *rp)
-{
-	size_t g = pt__live_grow_at(&rp->live);
-	rp->live_limit = rp->opts.max_live < g ? rp->opts.max_live : g;
-}
 
 struct pt_replay *pt_replay_new(const struct pt_tags *tags, const struct pt_replay_opts *opts)
 {
@@ -137,7 +131,6 @@ struct pt_replay *pt_replay_new(const struct pt_tags *tags, const struct pt_repl
 		pt_replay_free(rp);
 		return NULL;
 	}
-	set_live_limit(rp);
 	/* captures requested on the command line, sorted by time */
 	if (rp->opts.has_wstart) {
 		rp->pend[rp->npend].ns = rp->opts.wstart_ns;
@@ -486,20 +479,17 @@ PT__ALWAYS_INLINE int on_alloc(struct pt_replay *rp, const struct pt_event *ev, 
 			if (old != st)
 				series_note(old, bucket, old_prev);
 		} else {
-			if (rp->live.n >= rp->live_limit) {
-				/* the cap on tracked allocations, or the table needs to grow */
-				if (rp->live.n >= rp->opts.max_live) {
-					rp->totals.live_dropped++;
-					goto untracked;
-				}
-				if (pt__live_grow(&rp->live) < 0)
+			if (rp->live.n >= rp->opts.max_live) {
+				rp->totals.live_dropped++; /* the cap on tracked allocations */
+				goto untracked;
+			}
+			if (!pt__live_room(&rp->live)) {
+				if (pt__live_rebuild(&rp->live) < 0)
 					return PT_ENOMEM;
-				set_live_limit(rp);
 				s = pt__live_lookup(&rp->live, ev->addr, h, &found);
 			}
-			s->addr = ev->addr;
+			pt__live_insert(&rp->live, s, ev->addr, h);
 			s->size = 0; /* no side-map entry yet */
-			rp->live.n++;
 		}
 		if (pt__live_set_size(&rp->live, s, ev->size) < 0) {
 			pt__live_remove(&rp->live, s);

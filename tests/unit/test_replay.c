@@ -650,7 +650,7 @@ static void test_live_map_growth_and_removal(void **state)
 {
 	(void)state;
 	struct fx *f = fx_new(NULL);
-	/* many live entries, freed in another order: backward-shift deletion keeps all reachable */
+	/* many live entries, freed in another order: every one stays reachable */
 	for (uint64_t i = 1; i <= 50000; i++)
 		ev(f, PT_EV_ALLOC, i, "Map ", PT_POOL_PAGED, i, i * 4096);
 	for (uint64_t i = 1; i <= 50000; i += 2)
