@@ -134,7 +134,13 @@ static inline unsigned pt__live_match(const uint8_t *g, uint8_t c)
 {
 #if defined(__SSE2__) && !defined(PT__LIVE_NO_SIMD)
 	__m128i v = _mm_load_si128((const __m128i *)(const void *)g);
-	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)c)));
+	/*
+	 * The byte repeated through a 32-bit multiply: GCC 12 builds
+	 * _mm_set1_epi8() by storing the byte and loading 4, which waits for
+	 * the store (a store-forwarding stall on every lookup).
+	 */
+	__m128i k = _mm_set1_epi32((int)(0x01010101u * c));
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, k));
 #else
 	unsigned r = 0;
 	for (unsigned i = 0; i < PT__LIVE_GROUP; i++)

@@ -109,7 +109,6 @@ struct pt_replay {
 	bool finished;
 };
 
-
 struct pt_replay *pt_replay_new(const struct pt_tags *tags, const struct pt_replay_opts *opts)
 {
 	struct pt_replay *rp = calloc(1, sizeof(*rp));
