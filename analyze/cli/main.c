@@ -25,8 +25,8 @@ static void usage(FILE *out)
 		fprintf(out, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(out, "\n'pooltrace COMMAND --help' lists the options of a command.\n"
 		     "Exit status: 0 no leak flagged, 1 leak flagged, 2 usage or input error.\n"
-		     "Environment: POOLTRACE_THREADS=1 runs in one thread (default: a reader and,\n"
-		     "for .gz inputs, an inflate thread next to the replay when there are 2+ CPUs).\n");
+		     "Environment: POOLTRACE_THREADS=1 runs in one thread (default, with 2+ CPUs: text\n"
+		     "formats are parsed in a thread next to the replay, .gz inputs inflated in another).\n");
 }
 
 int main(int argc, char **argv)

@@ -61,7 +61,8 @@ struct pt_reader_ops {
 	/*
 	 * true: pt_replay_run() reads this format in the calling thread even
 	 * with a CPU to spare, because decoding it costs less than handing its
-	 * events to another core (docs/performance.md, "Native").
+	 * events to another core (docs/performance.md, "Native" and "Replay:
+	 * the live map"). The gzip input layer's inflate thread is separate.
 	 */
 	bool serial;
 };
