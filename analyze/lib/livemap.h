@@ -26,7 +26,7 @@
  * address, so sizes stay exact.
  *
  * The probe functions are inline so the replay's per-event path has no call;
- * pt__live_hash() is separate so a caller can hash addresses ahead of time
+ * pt__live_hash() (keyed by a random multiplier) is separate so a caller can hash addresses ahead of time
  * and prefetch their slots while it works on earlier events.
  */
 #ifndef PT_LIVEMAP_H
@@ -77,6 +77,7 @@ struct pt__livemap {
 	unsigned shift; /* 64 - log2(capacity): the home slot of hash h is h >> shift */
 	size_t n;       /* occupied slots */
 	size_t room;    /* empty slots that may still be filled before a rebuild */
+	uint64_t mult;  /* the hash's multiplier: odd, random (pt__live_hash()) */
 	/* sizes that do not fit 32 bits: addr -> size, linear probing on pt__mix64_half() */
 	uint64_t *big_key, *big_val;
 	size_t big_mask, big_n;
@@ -84,13 +85,18 @@ struct pt__livemap {
 
 /**
  * pt__live_hash() - the hash of an address; pt__live_index() makes it a slot.
- * Multiplicative (Fibonacci) hashing: the top bits of addr times 2^64 / phi
- * are the home slot, so nearby addresses spread evenly over the table, one
- * multiply per event; the 7 bits below them go into the control byte.
+ * Multiply-shift hashing: the top bits of addr times an odd 64-bit number
+ * are the home slot, one multiply per event; the 7 bits below them go into
+ * the control byte. The multiplier is drawn at random for each map
+ * (pt__live_init()): multiply-shift with a random odd multiplier is a
+ * universal family (Dietzfelbinger et al., 1997), so a hostile trace cannot
+ * choose addresses that all land in one group, as it could for a fixed
+ * multiplier (60 k such allocations took seconds, and the time grows with
+ * their square). Nothing the replay reports depends on the slots' order.
  */
-static inline uint64_t pt__live_hash(uint64_t addr)
+static inline uint64_t pt__live_hash(const struct pt__livemap *m, uint64_t addr)
 {
-	return addr * 0x9e3779b97f4a7c15ull;
+	return addr * m->mult;
 }
 
 /** pt__live_index() - the home slot of hash h. */
@@ -255,7 +261,7 @@ static inline uint64_t pt__live_size(const struct pt__livemap *m, const struct p
 	return s->size != PT__LIVE_BIG ? s->size : pt__live_big_size(m, s->addr);
 }
 
-/** pt__live_init() - an empty map. @return 0 or PT_ENOMEM. */
+/** pt__live_init() - an empty map with a random hash multiplier. @return 0 or PT_ENOMEM. */
 int pt__live_init(struct pt__livemap *m);
 
 /** pt__live_release() - free the map's memory. */

@@ -614,7 +614,7 @@ static int on_stack(struct pt_replay *rp, const struct pt_event *ev)
 		return 0;
 	}
 	bool live;
-	(void)pt__live_lookup(&rp->live, hit->addr, pt__live_hash(hit->addr), &live);
+	(void)pt__live_lookup(&rp->live, hit->addr, pt__live_hash(&rp->live, hit->addr), &live);
 	if (!live) {
 		rp->totals.stacks_not_live++; /* freed already, or not tracked (max_live) */
 		return 0;
@@ -770,7 +770,7 @@ _Static_assert(PT_EV_ALLOC == 0 && PT_EV_FREE == 1 && PT_EV_SESSION_ALLOC == 2 &
 		       PT_EV_SESSION_FREE == 3,
 	       "replay_one() tells pool allocations from frees by the low bit of the kind");
 
-/* One event; h is pt__live_hash(ev->addr) (computed ahead by the batch loop). */
+/* One event; h is pt__live_hash(&rp->live, ev->addr) (computed ahead by the batch loop). */
 PT__ALWAYS_INLINE int replay_one(struct pt_replay *rp, const struct pt_event *ev, uint64_t h)
 {
 	unsigned kind = (unsigned)ev->kind;
@@ -804,7 +804,7 @@ int pt_replay_event(struct pt_replay *rp, const struct pt_event *ev)
 {
 	if (rp->finished)
 		return PT_ESTATE;
-	int rc = replay_one(rp, ev, pt__live_hash(ev->addr));
+	int rc = replay_one(rp, ev, pt__live_hash(&rp->live, ev->addr));
 	sync_totals(rp);
 	return rc;
 }
@@ -871,7 +871,7 @@ int pt_replay_events(struct pt_replay *rp, const struct pt_event *evs, size_t n)
 	while (n > 0) {
 		size_t m = n < PT_REPLAY_BATCH_MAX ? n : PT_REPLAY_BATCH_MAX;
 		for (size_t i = 0; i < m; i++)
-			h[i] = pt__live_hash(evs[i].addr);
+			h[i] = pt__live_hash(&rp->live, evs[i].addr);
 		/* with few entries they stay in the cache: only the live slots are worth a prefetch */
 		bool deep = rp->nstats > PREFETCH_ENTRIES_MIN;
 		for (size_t i = 0; i < m && i < PREFETCH_AHEAD; i++)

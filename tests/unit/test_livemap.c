@@ -6,7 +6,8 @@
  * every probe ends, the room count); addresses chosen so their home slots
  * fall in one group, in the last group (probes wrap around), and on full
  * groups (deleted slots that must not end a probe); rebuilds at the same size
- * and at twice the size; sizes past 32 bits.
+ * and at twice the size; sizes past 32 bits; addresses chosen to collide
+ * under a fixed hash multiplier.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,10 +21,10 @@
 
 #include "livemap.h"
 
-/* The inverse of the hash's multiplier mod 2^64: addresses with a chosen hash. */
-static uint64_t inv_mult(void)
+/* The inverse of m's hash multiplier mod 2^64: addresses with a chosen hash. */
+static uint64_t inv_mult(const struct pt__livemap *m)
 {
-	uint64_t a = 0x9e3779b97f4a7c15ull, x = a; /* Newton: x = x (2 - a x), 6 rounds for 64 bits */
+	uint64_t a = m->mult, x = a; /* Newton: x = x (2 - a x), 6 rounds for 64 bits */
 	for (int i = 0; i < 6; i++)
 		x *= 2 - a * x;
 	return x;
@@ -33,7 +34,7 @@ static uint64_t inv_mult(void)
 static uint64_t addr_at(const struct pt__livemap *m, size_t slot, uint64_t salt)
 {
 	uint64_t h = ((uint64_t)slot << m->shift) | (salt & ((1ull << m->shift) - 1));
-	uint64_t a = h * inv_mult();
+	uint64_t a = h * inv_mult(m);
 	return a ? a : 1;
 }
 
@@ -85,7 +86,7 @@ static void check(const struct pt__livemap *m, const struct ref *r)
 		uint8_t c = m->ctrl[i];
 		if (m->slot[i].addr) {
 			full++;
-			assert_int_equal(c, pt__live_h7(m, pt__live_hash(m->slot[i].addr)));
+			assert_int_equal(c, pt__live_h7(m, pt__live_hash(m, m->slot[i].addr)));
 		} else {
 			assert_true(c == PT__LIVE_EMPTY || c == PT__LIVE_DELETED);
 			empty += c == PT__LIVE_EMPTY;
@@ -107,7 +108,7 @@ static void check(const struct pt__livemap *m, const struct ref *r)
 	}
 	for (size_t i = 0; i < r->n; i++) {
 		bool found;
-		const struct pt__live_slot *s = pt__live_lookup(m, r->addr[i], pt__live_hash(r->addr[i]), &found);
+		const struct pt__live_slot *s = pt__live_lookup(m, r->addr[i], pt__live_hash(m, r->addr[i]), &found);
 		assert_true(found);
 		assert_int_equal(s->addr, r->addr[i]);
 		assert_int_equal(pt__live_size(m, s), r->size[i]);
@@ -118,7 +119,7 @@ static void check(const struct pt__livemap *m, const struct ref *r)
 /* Insert a (not in the map), rebuilding first when there is no room. */
 static void put(struct pt__livemap *m, struct ref *r, uint64_t a, uint64_t size)
 {
-	uint64_t h = pt__live_hash(a);
+	uint64_t h = pt__live_hash(m, a);
 	bool found;
 	struct pt__live_slot *s = pt__live_lookup(m, a, h, &found);
 	assert_false(found);
@@ -139,10 +140,10 @@ static void put(struct pt__livemap *m, struct ref *r, uint64_t a, uint64_t size)
 static void del(struct pt__livemap *m, struct ref *r, size_t i)
 {
 	bool found;
-	struct pt__live_slot *s = pt__live_lookup(m, r->addr[i], pt__live_hash(r->addr[i]), &found);
+	struct pt__live_slot *s = pt__live_lookup(m, r->addr[i], pt__live_hash(m, r->addr[i]), &found);
 	assert_true(found);
 	pt__live_remove(m, s);
-	(void)pt__live_lookup(m, r->addr[i], pt__live_hash(r->addr[i]), &found);
+	(void)pt__live_lookup(m, r->addr[i], pt__live_hash(m, r->addr[i]), &found);
 	assert_false(found);
 	ref_del(r, i);
 }
@@ -316,6 +317,43 @@ static void test_growth(void **state)
 	ref_free(&r);
 }
 
+/*
+ * Addresses a hostile trace would choose against a fixed multiplier (2^64 /
+ * phi, the hash before it was keyed): k times its inverse, whose hashes are
+ * k, all with home slot 0. With the map's random multiplier they spread:
+ * few sit outside their home group, and lookups stay short.
+ */
+static void test_chosen_addresses(void **state)
+{
+	(void)state;
+	struct pt__livemap m;
+	struct ref r = {0};
+	assert_int_equal(pt__live_init(&m), 0);
+	assert_true(m.mult & 1);
+	uint64_t phi = 0x9e3779b97f4a7c15ull, inv = phi;
+	for (int i = 0; i < 6; i++)
+		inv *= 2 - phi * inv;
+	for (uint64_t k = 1; k <= 20000; k++)
+		put(&m, &r, k * inv, 64);
+	size_t away = 0;
+	for (size_t i = 0; i <= m.mask; i++) {
+		if (!m.slot[i].addr)
+			continue;
+		size_t home = pt__live_index(&m, pt__live_hash(&m, m.slot[i].addr));
+		away += (home & ~(size_t)(PT__LIVE_GROUP - 1)) != (i & ~(size_t)(PT__LIVE_GROUP - 1));
+	}
+	/* at this load (20 k in 32 k slots) a few percent overflow their group; all would collide */
+	assert_true(away < 20000 / 10);
+	check(&m, &r);
+	/* two maps draw different multipliers */
+	struct pt__livemap m2;
+	assert_int_equal(pt__live_init(&m2), 0);
+	assert_true(m2.mult != m.mult);
+	pt__live_release(&m2);
+	pt__live_release(&m);
+	ref_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_rebuild_same_size),
 		cmocka_unit_test(test_wrap_around),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_chosen_addresses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
