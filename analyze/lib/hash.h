@@ -27,4 +27,11 @@ static inline uint64_t pt__fmix64(uint64_t x)
 	return x;
 }
 
+/*
+ * pt__random64() - 64 random bits for keying hash tables whose keys come
+ * from the trace (getrandom() on Linux; elsewhere the clock, an address and
+ * a counter, mixed), so a crafted trace cannot choose keys that collide.
+ */
+uint64_t pt__random64(void);
+
 #endif

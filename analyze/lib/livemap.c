@@ -4,12 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <time.h>
-#include <unistd.h>
-
 #ifdef __linux__
 #include <sys/mman.h>
-#include <sys/random.h>
 #endif
 
 #include "livemap.h"
@@ -91,27 +87,6 @@ static size_t fill_max(size_t cap)
 	return cap / 4 * 3;
 }
 
-/*
- * An odd multiplier for pt__live_hash(): from getrandom() where there is one,
- * else from the clock, the process id and an address, mixed; a fallback
- * that an attacker cannot read off the trace either.
- */
-static uint64_t random_mult(void)
-{
-	uint64_t k = 0;
-#if defined(__linux__)
-	if (getrandom(&k, sizeof(k), GRND_NONBLOCK) != (ssize_t)sizeof(k))
-		k = 0;
-#endif
-	if (!k) {
-		struct timespec ts;
-		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-		k = pt__fmix64((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
-			       ((uint64_t)getpid() << 48) ^ (uint64_t)(uintptr_t)&ts);
-	}
-	return k | 1;
-}
-
 int pt__live_init(struct pt__livemap *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -122,7 +97,7 @@ int pt__live_init(struct pt__livemap *m)
 	m->mask = LIVE_MIN_CAP - 1;
 	m->shift = 64 - LIVE_MIN_SHIFT;
 	m->room = fill_max(LIVE_MIN_CAP);
-	m->mult = random_mult();
+	m->mult = pt__random64() | 1; /* odd: pt__live_hash() */
 	return 0;
 }
 

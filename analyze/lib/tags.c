@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "pooltrace/error.h"
 #include "pooltrace/tags.h"
 
@@ -29,21 +30,35 @@ struct pt_tags {
 	uint32_t *u32_key;
 	uint32_t *u32_val;
 	size_t u32_mask, u32_n;
+	uint64_t key_bytes, key_u32; /* hash keys: random; key_u32 odd */
 };
 
-static uint64_t hash_bytes(const uint8_t *p, size_t len)
+/*
+ * Both indexes are keyed with random numbers drawn for each table
+ * (pt__random64()), so a crafted trace cannot pick tags that all collide
+ * (each new one would probe past all the others, time growing with the
+ * square of their number). Ids are given in first-seen order whatever the
+ * hash, so nothing else changes from run to run.
+ */
+/* FNV-1a from a random start, then a full mix. */
+static uint64_t hash_bytes(const struct pt_tags *t, const uint8_t *p, size_t len)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = t->key_bytes;
 	for (size_t i = 0; i < len; i++) {
 		h ^= p[i];
 		h *= 1099511628211ull;
 	}
-	return h ^ (h >> 29);
+	return pt__fmix64(h);
 }
 
-static inline size_t hash_u32(uint32_t v, size_t mask)
+/*
+ * Multiply-shift with a random odd multiplier: bits 32 and up of the product,
+ * i.e. the top bits of the product mod 2^(32 + log2(capacity)), a universal
+ * family for 32-bit keys.
+ */
+static inline size_t hash_u32(const struct pt_tags *t, uint32_t v, size_t mask)
 {
-	return (size_t)(((uint64_t)v * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+	return (size_t)(((uint64_t)v * t->key_u32) >> 32) & mask;
 }
 
 struct pt_tags *pt_tags_new(size_t max_tags)
@@ -52,6 +67,8 @@ struct pt_tags *pt_tags_new(size_t max_tags)
 	if (!t)
 		return NULL;
 	t->max = max_tags ? max_tags : 1000000;
+	t->key_bytes = pt__random64();
+	t->key_u32 = pt__random64() | 1;
 	t->idx_mask = 255;
 	t->idx = calloc(t->idx_mask + 1, sizeof(*t->idx));
 	t->u32_mask = 255;
@@ -88,7 +105,7 @@ static int grow_idx(struct pt_tags *t)
 	if (!nidx)
 		return PT_ENOMEM;
 	for (size_t id = 0; id < t->n; id++) {
-		size_t h = hash_bytes(ent_bytes(t, id), t->ents[id].len) & (ncap - 1);
+		size_t h = hash_bytes(t, ent_bytes(t, id), t->ents[id].len) & (ncap - 1);
 		while (nidx[h])
 			h = (h + 1) & (ncap - 1);
 		nidx[h] = (uint32_t)id + 1;
@@ -106,7 +123,7 @@ int pt_tags_intern(struct pt_tags *t, const void *bytes, size_t len, pt_tag_id *
 	if (len > PT_TAG_MAX_LEN)
 		len = PT_TAG_MAX_LEN;
 	const uint8_t *b = bytes;
-	size_t h = hash_bytes(b, len) & t->idx_mask;
+	size_t h = hash_bytes(t, b, len) & t->idx_mask;
 	while (t->idx[h]) {
 		size_t id = t->idx[h] - 1;
 		if (t->ents[id].len == len && !memcmp(ent_bytes(t, id), b, len)) {
@@ -162,7 +179,7 @@ static int grow_u32(struct pt_tags *t)
 	for (size_t i = 0; i <= t->u32_mask; i++) {
 		if (!t->u32_val[i])
 			continue;
-		size_t h = hash_u32(t->u32_key[i], ncap - 1);
+		size_t h = hash_u32(t, t->u32_key[i], ncap - 1);
 		while (nv[h])
 			h = (h + 1) & (ncap - 1);
 		nk[h] = t->u32_key[i];
@@ -178,7 +195,7 @@ static int grow_u32(struct pt_tags *t)
 
 int pt_tags_intern_u32(struct pt_tags *t, uint32_t tag, pt_tag_id *out)
 {
-	size_t h = hash_u32(tag, t->u32_mask);
+	size_t h = hash_u32(t, tag, t->u32_mask);
 	while (t->u32_val[h]) {
 		if (t->u32_key[h] == tag) {
 			*out = t->u32_val[h] - 1;

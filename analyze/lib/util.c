@@ -10,10 +10,16 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "pooltrace/error.h"
 #include "pooltrace/util.h"
+
+#ifdef __linux__
+#include <sys/random.h>
+#endif
 
 #ifdef _WIN32
 /* The Windows capture program links this file (mingw-w64). */
@@ -44,6 +50,22 @@ static int replace_file(const char *from, const char *to)
 	return rename(from, to);
 }
 #endif
+
+uint64_t pt__random64(void)
+{
+	uint64_t k = 0;
+#if defined(__linux__)
+	if (getrandom(&k, sizeof(k), GRND_NONBLOCK) != (ssize_t)sizeof(k))
+		k = 0;
+#endif
+	if (!k) {
+		static unsigned calls;
+		clock_t c = clock();
+		k = pt__fmix64((uint64_t)time(NULL) ^ ((uint64_t)c << 20) ^
+			       ((uint64_t)(uintptr_t)&c << 7) ^ ((uint64_t)++calls << 56));
+	}
+	return k;
+}
 
 bool pt_threads_allowed(void)
 {
