@@ -57,6 +57,7 @@ struct pt__stacks {
 	char *names;
 	size_t nnames, names_cap;
 	bool sealed;
+	uint64_t key; /* random hash key: frames and addresses come from the trace */
 };
 
 struct pt__stacks *pt__stacks_new(void)
@@ -64,6 +65,7 @@ struct pt__stacks *pt__stacks_new(void)
 	struct pt__stacks *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
+	s->key = pt__random64();
 	s->idx_mask = 255;
 	s->idx = calloc(s->idx_mask + 1, sizeof(*s->idx));
 	s->b_mask = 1023;
@@ -96,9 +98,14 @@ static bool kernel_addr(uint64_t a)
 	return a >= 0xFFFF800000000000ull || (a >= 0x80000000ull && a <= 0xFFFFFFFFull);
 }
 
-static uint64_t stack_hash(uint32_t pid, const uint64_t *f, uint32_t n)
+/*
+ * Hashes of stacks and of addresses start from the map's random key, so a
+ * crafted trace cannot pick frames or addresses that collide (fmix64 alone
+ * is invertible). Ids are given in first-seen order whatever the hash.
+ */
+static uint64_t stack_hash(uint64_t key, uint32_t pid, const uint64_t *f, uint32_t n)
 {
-	uint64_t h = pt__fmix64(((uint64_t)pid << 32) ^ n ^ 0x5bd1e995u);
+	uint64_t h = pt__fmix64(((uint64_t)pid << 32) ^ n ^ key);
 	for (uint32_t i = 0; i < n; i++)
 		h = pt__fmix64(h ^ f[i]) + i;
 	return h | 1;
@@ -133,7 +140,7 @@ int pt__stacks_intern(struct pt__stacks *s, uint32_t pid, const uint64_t *frames
 		kernel_only = kernel_addr(frames[i]);
 	if (kernel_only)
 		pid = PT_NONE32;
-	uint64_t h = stack_hash(pid, frames, n);
+	uint64_t h = stack_hash(s->key, pid, frames, n);
 	size_t k = h & s->idx_mask;
 	while (s->idx[k]) {
 		const struct stk *e = &s->stk[s->idx[k] - 1];
@@ -209,7 +216,7 @@ static int b_grow(struct pt__stacks *s)
 	for (size_t i = 0; i <= s->b_mask; i++) {
 		if (!s->b[i].addr)
 			continue;
-		size_t h = pt__fmix64(s->b[i].addr) & (ncap - 1);
+		size_t h = pt__fmix64(s->b[i].addr ^ s->key) & (ncap - 1);
 		while (nb[h].addr)
 			h = (h + 1) & (ncap - 1);
 		nb[h] = s->b[i];
@@ -222,7 +229,7 @@ static int b_grow(struct pt__stacks *s)
 
 static struct bind *b_find(const struct pt__stacks *s, uint64_t addr)
 {
-	size_t h = pt__fmix64(addr) & s->b_mask;
+	size_t h = pt__fmix64(addr ^ s->key) & s->b_mask;
 	for (;;) {
 		struct bind *e = &s->b[h];
 		if (e->addr == addr)
@@ -244,7 +251,7 @@ int pt__stacks_bind(struct pt__stacks *s, uint64_t addr, uint32_t id)
 	}
 	if ((s->nb + 1) * 4 > (s->b_mask + 1) * 3 && b_grow(s) < 0)
 		return PT_ENOMEM;
-	size_t h = pt__fmix64(addr) & s->b_mask;
+	size_t h = pt__fmix64(addr ^ s->key) & s->b_mask;
 	while (s->b[h].addr)
 		h = (h + 1) & s->b_mask;
 	s->b[h].addr = addr;
@@ -265,7 +272,7 @@ void pt__stacks_unbind(struct pt__stacks *s, uint64_t addr)
 		j = (j + 1) & s->b_mask;
 		if (!s->b[j].addr)
 			break;
-		size_t k = pt__fmix64(s->b[j].addr) & s->b_mask;
+		size_t k = pt__fmix64(s->b[j].addr ^ s->key) & s->b_mask;
 		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
 			s->b[i] = s->b[j];
 			i = j;

@@ -197,6 +197,7 @@ struct age_ctx {
 	/* (stat, stack) -> live bytes, when the trace has stacks; same layout as pk */
 	struct pidkey *sk;
 	size_t sk_mask, sk_n;
+	uint64_t hkey; /* random key of pk_hash(): pids come from the trace */
 };
 
 /*
@@ -206,12 +207,13 @@ struct age_ctx {
  * every key fell into one probe run and the pass became quadratic in the
  * number of tags (the wide benchmark spent half its time here).
  */
-static size_t pk_hash(uint32_t stat, uint32_t pid, size_t mask)
+static size_t pk_hash(uint64_t hkey, uint32_t stat, uint32_t pid, size_t mask)
 {
-	return (size_t)pt__fmix64((uint64_t)stat << 32 | pid) & mask;
+	/* keyed: fmix64 alone is invertible, so a crafted trace could pick colliding pids */
+	return (size_t)pt__fmix64(((uint64_t)stat << 32 | pid) ^ hkey) & mask;
 }
 
-static int pk_grow_tab(struct pidkey **tab, size_t *mask)
+static int pk_grow_tab(struct pidkey **tab, size_t *mask, uint64_t hkey)
 {
 	size_t ncap = (*mask + 1) * 2;
 	struct pidkey *n = calloc(ncap, sizeof(*n));
@@ -220,7 +222,7 @@ static int pk_grow_tab(struct pidkey **tab, size_t *mask)
 	for (size_t i = 0; i <= *mask; i++) {
 		if (!(*tab)[i].used)
 			continue;
-		size_t h = pk_hash((*tab)[i].stat, (*tab)[i].pid, ncap - 1);
+		size_t h = pk_hash(hkey, (*tab)[i].stat, (*tab)[i].pid, ncap - 1);
 		while (n[h].used)
 			h = (h + 1) & (ncap - 1);
 		n[h] = (*tab)[i];
@@ -233,16 +235,16 @@ static int pk_grow_tab(struct pidkey **tab, size_t *mask)
 
 static int pk_grow(struct age_ctx *c)
 {
-	return pk_grow_tab(&c->pk, &c->pk_mask);
+	return pk_grow_tab(&c->pk, &c->pk_mask, c->hkey);
 }
 
 /* Count a live allocation under (stat, key) in a pidkey table. */
-static int pk_add(struct pidkey **tab, size_t *mask, size_t *n, uint32_t stat, uint32_t key,
-		  uint64_t size)
+static int pk_add(struct pidkey **tab, size_t *mask, size_t *n, uint64_t hkey, uint32_t stat,
+		  uint32_t key, uint64_t size)
 {
-	if ((*n + 1) * 2 > *mask + 1 && pk_grow_tab(tab, mask) < 0)
+	if ((*n + 1) * 2 > *mask + 1 && pk_grow_tab(tab, mask, hkey) < 0)
 		return PT_ENOMEM;
-	size_t h = pk_hash(stat, key, *mask);
+	size_t h = pk_hash(hkey, stat, key, *mask);
 	while ((*tab)[h].used && ((*tab)[h].stat != stat || (*tab)[h].pid != key))
 		h = (h + 1) & *mask;
 	if (!(*tab)[h].used) {
@@ -271,7 +273,7 @@ static void on_live_ahead(void *ctx, const struct pt_live_alloc *a)
 	__builtin_prefetch(&g->hist_count[PT_AGE_BINS / 2], 1, 3);
 	__builtin_prefetch(&g->hist_bytes[PT_AGE_BINS / 2], 1, 3);
 	__builtin_prefetch(&g->oldest[PT_OLDEST_MAX - 1], 1, 3);
-	__builtin_prefetch(&c->pk[pk_hash(a->stat, a->pid, c->pk_mask)], 1, 3);
+	__builtin_prefetch(&c->pk[pk_hash(c->hkey, a->stat, a->pid, c->pk_mask)], 1, 3);
 #else
 	(void)ctx;
 	(void)a;
@@ -333,7 +335,7 @@ static int on_live(void *ctx, const struct pt_live_alloc *a)
 		c->err = PT_ENOMEM;
 		return 1;
 	}
-	size_t h = pk_hash(a->stat, a->pid, c->pk_mask);
+	size_t h = pk_hash(c->hkey, a->stat, a->pid, c->pk_mask);
 	while (c->pk[h].used && (c->pk[h].stat != a->stat || c->pk[h].pid != a->pid))
 		h = (h + 1) & c->pk_mask;
 	if (!c->pk[h].used) {
@@ -349,7 +351,7 @@ static int on_live(void *ctx, const struct pt_live_alloc *a)
 		if (a->stack == PT_NONE32) {
 			c->v[a->stat].live_nostack++;
 			c->v[a->stat].bytes_nostack += a->size;
-		} else if (pk_add(&c->sk, &c->sk_mask, &c->sk_n, a->stat, a->stack, a->size) < 0) {
+		} else if (pk_add(&c->sk, &c->sk_mask, &c->sk_n, c->hkey, a->stat, a->stack, a->size) < 0) {
 			c->err = PT_ENOMEM;
 			return 1;
 		}
@@ -396,7 +398,7 @@ static int gather_age(const struct pt_replay *rp, struct pt_tag_verdict *v, size
 {
 	const struct pt_phases *ph = pt_replay_phases(rp);
 	struct age_ctx c = {v, ph->wstart_ns, ph->wend_ns, pt_replay_end_ns(rp), NULL, 255, 0, 0,
-			    NULL, 255, 0};
+			    NULL, 255, 0, pt__random64()};
 	(void)n;
 	c.pk = calloc(c.pk_mask + 1, sizeof(*c.pk));
 	if (!c.pk)
