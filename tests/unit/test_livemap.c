@@ -78,6 +78,32 @@ static void ref_free(struct ref *r)
 	free(r->size);
 }
 
+/* Each test's map (a random multiplier of its own) and reference set. */
+struct fx {
+	struct pt__livemap m;
+	struct ref r;
+};
+
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	if (!f || pt__live_init(&f->m) < 0) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	pt__live_release(&f->m);
+	ref_free(&f->r);
+	free(f);
+	return 0;
+}
+
 /* Every invariant of the map, and every reference entry found with its size. */
 static void check(const struct pt__livemap *m, const struct ref *r)
 {
@@ -159,162 +185,147 @@ static bool in_ref(const struct ref *r, uint64_t a)
 /* Random churn with a live count that rises and falls, checked at every step. */
 static void test_random_churn(void **state)
 {
-	(void)state;
-	struct pt__livemap m;
-	struct ref r = {0};
-	assert_int_equal(pt__live_init(&m), 0);
+	struct fx *f = *state;
+	struct pt__livemap *m = &f->m;
+	struct ref *r = &f->r;
 	uint64_t seed = 0x1234567;
-	size_t caps_seen = 0, last_cap = m.mask + 1;
+	size_t caps_seen = 0, last_cap = m->mask + 1;
 	for (int step = 0; step < 60000; step++) {
 		/* the live count rises to about 7500 and falls back to 0, three times */
 		bool rising = (step / 10000) % 2 == 0;
 		uint64_t x = rnd(&seed);
-		if (r.n > 0 && (!rising || x % 8 == 0)) {
-			del(&m, &r, (size_t)(rnd(&seed) % r.n));
+		if (r->n > 0 && (!rising || x % 8 == 0)) {
+			del(m, r, (size_t)(rnd(&seed) % r->n));
 		} else {
 			uint64_t a = (rnd(&seed) & 0xFFFFFFFFFFF0ull) | 0xFFFF000000000000ull;
-			if (in_ref(&r, a))
+			if (in_ref(r, a))
 				continue;
 			uint64_t size = x % 97 == 0 ? (1ull << 32) + x % 1000 : x % 5000;
-			put(&m, &r, a, size);
+			put(m, r, a, size);
 		}
-		if (m.mask + 1 != last_cap) {
+		if (m->mask + 1 != last_cap) {
 			caps_seen++;
-			last_cap = m.mask + 1;
+			last_cap = m->mask + 1;
 		}
 		if (step % 13 == 0 || step > 59900)
-			check(&m, &r);
+			check(m, r);
 	}
-	check(&m, &r);
+	check(m, r);
 	assert_true(caps_seen >= 2); /* it grew, twice */
-	while (r.n)
-		del(&m, &r, r.n - 1);
-	check(&m, &r);
-	assert_int_equal(m.big_n, 0); /* sizes past 32 bits left the side map with their slots */
-	pt__live_release(&m);
-	ref_free(&r);
+	while (r->n)
+		del(m, r, r->n - 1);
+	check(m, r);
+	assert_int_equal(m->big_n, 0); /* sizes past 32 bits left the side map with their slots */
 }
 
 /* Addresses whose home is one slot: a full group, deleted slots, probes into the next group. */
 static void test_one_home(void **state)
 {
-	(void)state;
-	struct pt__livemap m;
-	struct ref r = {0};
-	assert_int_equal(pt__live_init(&m), 0);
-	size_t cap = m.mask + 1;
+	struct fx *f = *state;
+	struct pt__livemap *m = &f->m;
+	struct ref *r = &f->r;
+	size_t cap = m->mask + 1;
 	/* 40 addresses with home slot 5: groups 0, 1 and part of 2 fill */
 	for (uint64_t k = 0; k < 40; k++)
-		put(&m, &r, addr_at(&m, 5, k * 7919 + 1), k);
-	check(&m, &r);
-	assert_int_equal(m.mask + 1, cap);
+		put(m, r, addr_at(m, 5, k * 7919 + 1), k);
+	check(m, r);
+	assert_int_equal(m->mask + 1, cap);
 	/* the first lands at home, the next after it in the group */
-	assert_int_equal(m.slot[5].addr, r.addr[0]);
-	assert_int_equal(m.slot[6].addr, r.addr[1]);
+	assert_int_equal(m->slot[5].addr, r->addr[0]);
+	assert_int_equal(m->slot[6].addr, r->addr[1]);
 	/* removing from the full first group leaves deleted slots: the rest stay reachable */
-	uint64_t a5 = m.slot[5].addr, a6 = m.slot[6].addr;
-	for (size_t i = 0; i < r.n; i++)
-		if (r.addr[i] == a5 || r.addr[i] == a6)
-			del(&m, &r, i--);
-	check(&m, &r);
-	assert_int_equal(m.ctrl[5], PT__LIVE_DELETED);
-	assert_int_equal(m.ctrl[6], PT__LIVE_DELETED);
+	uint64_t a5 = m->slot[5].addr, a6 = m->slot[6].addr;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->addr[i] == a5 || r->addr[i] == a6)
+			del(m, r, i--);
+	check(m, r);
+	assert_int_equal(m->ctrl[5], PT__LIVE_DELETED);
+	assert_int_equal(m->ctrl[6], PT__LIVE_DELETED);
 	/* new addresses of the same home reuse them, without using room */
-	size_t room = m.room;
-	put(&m, &r, addr_at(&m, 5, 100 * 7919 + 1), 100);
-	put(&m, &r, addr_at(&m, 5, 101 * 7919 + 1), 101);
-	assert_int_equal(m.room, room);
-	assert_int_equal(m.slot[5].addr, r.addr[r.n - 2]);
-	assert_int_equal(m.slot[6].addr, r.addr[r.n - 1]);
-	check(&m, &r);
+	size_t room = m->room;
+	put(m, r, addr_at(m, 5, 100 * 7919 + 1), 100);
+	put(m, r, addr_at(m, 5, 101 * 7919 + 1), 101);
+	assert_int_equal(m->room, room);
+	assert_int_equal(m->slot[5].addr, r->addr[r->n - 2]);
+	assert_int_equal(m->slot[6].addr, r->addr[r->n - 1]);
+	check(m, r);
 	/* a group that still has an empty slot gets empty slots back */
-	uint64_t a32 = m.slot[32].addr;
-	for (size_t i = 0; i < r.n; i++)
-		if (r.addr[i] == a32)
-			del(&m, &r, i--);
-	assert_int_equal(m.ctrl[32], PT__LIVE_EMPTY);
-	assert_int_equal(m.room, room + 1);
-	check(&m, &r);
-	while (r.n)
-		del(&m, &r, r.n / 2);
-	check(&m, &r);
-	pt__live_release(&m);
-	ref_free(&r);
+	uint64_t a32 = m->slot[32].addr;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->addr[i] == a32)
+			del(m, r, i--);
+	assert_int_equal(m->ctrl[32], PT__LIVE_EMPTY);
+	assert_int_equal(m->room, room + 1);
+	check(m, r);
+	while (r->n)
+		del(m, r, r->n / 2);
+	check(m, r);
 }
 
 /* Deleted slots that used up the room: a rebuild at the same size gets it back. */
 static void test_rebuild_same_size(void **state)
 {
-	(void)state;
-	struct pt__livemap m;
-	struct ref r = {0};
-	assert_int_equal(pt__live_init(&m), 0);
-	size_t cap = m.mask + 1, fill = cap / 4 * 3;
+	struct fx *f = *state;
+	struct pt__livemap *m = &f->m;
+	struct ref *r = &f->r;
+	size_t cap = m->mask + 1, fill = cap / 4 * 3;
 	/* fill whole groups: 16 addresses with home at the start of each */
 	for (size_t g = 0; g < fill / PT__LIVE_GROUP; g++)
 		for (uint64_t k = 0; k < PT__LIVE_GROUP; k++)
-			put(&m, &r, addr_at(&m, g * PT__LIVE_GROUP, k * 131 + g + 1), k);
-	assert_false(pt__live_room(&m));
-	assert_int_equal(m.mask + 1, cap);
-	check(&m, &r);
+			put(m, r, addr_at(m, g * PT__LIVE_GROUP, k * 131 + g + 1), k);
+	assert_false(pt__live_room(m));
+	assert_int_equal(m->mask + 1, cap);
+	check(m, r);
 	/* empty them: every slot of a full group becomes deleted, no room comes back */
-	while (r.n)
-		del(&m, &r, r.n - 1);
-	assert_false(pt__live_room(&m));
+	while (r->n)
+		del(m, r, r->n - 1);
+	assert_false(pt__live_room(m));
 	for (size_t i = 0; i < fill; i++)
-		assert_int_equal(m.ctrl[i], PT__LIVE_DELETED);
-	check(&m, &r);
-	put(&m, &r, 0xFFFFA00000001230ull, 5);
-	assert_int_equal(m.mask + 1, cap); /* not grown */
-	assert_int_equal(m.room, fill - 1);
-	check(&m, &r);
-	pt__live_release(&m);
-	ref_free(&r);
+		assert_int_equal(m->ctrl[i], PT__LIVE_DELETED);
+	check(m, r);
+	put(m, r, 0xFFFFA00000001230ull, 5);
+	assert_int_equal(m->mask + 1, cap); /* not grown */
+	assert_int_equal(m->room, fill - 1);
+	check(m, r);
 }
 
 /* Homes in the last group: probes wrap around to group 0. */
 static void test_wrap_around(void **state)
 {
-	(void)state;
-	struct pt__livemap m;
-	struct ref r = {0};
-	assert_int_equal(pt__live_init(&m), 0);
-	size_t cap = m.mask + 1;
+	struct fx *f = *state;
+	struct pt__livemap *m = &f->m;
+	struct ref *r = &f->r;
+	size_t cap = m->mask + 1;
 	for (uint64_t k = 0; k < 24; k++)
-		put(&m, &r, addr_at(&m, cap - 2, k * 104729 + 3), k + 1);
-	check(&m, &r);
+		put(m, r, addr_at(m, cap - 2, k * 104729 + 3), k + 1);
+	check(m, r);
 	size_t in_first = 0;
 	for (size_t i = 0; i < PT__LIVE_GROUP; i++)
-		in_first += m.slot[i].addr != 0;
+		in_first += m->slot[i].addr != 0;
 	assert_int_equal(in_first, 8); /* 16 in the last group, 8 wrapped to the first */
 	for (size_t i = 0; i < 12; i++)
-		del(&m, &r, 0);
-	check(&m, &r);
-	pt__live_release(&m);
-	ref_free(&r);
+		del(m, r, 0);
+	check(m, r);
 }
 
 /* Growth keeps every entry and its fields; the map doubles at 75 % of its slots. */
 static void test_growth(void **state)
 {
-	(void)state;
-	struct pt__livemap m;
-	struct ref r = {0};
-	assert_int_equal(pt__live_init(&m), 0);
-	size_t cap0 = m.mask + 1;
+	struct fx *f = *state;
+	struct pt__livemap *m = &f->m;
+	struct ref *r = &f->r;
+	size_t cap0 = m->mask + 1;
 	for (uint64_t i = 1; i <= cap0 / 4 * 3; i++)
-		put(&m, &r, 0xFFFFA00000000000ull + i * 16, i);
-	assert_int_equal(m.mask + 1, cap0);
-	assert_false(pt__live_room(&m));
-	put(&m, &r, 0xFFFFB00000000000ull, 7);
-	assert_int_equal(m.mask + 1, cap0 * 2);
-	check(&m, &r);
+		put(m, r, 0xFFFFA00000000000ull + i * 16, i);
+	assert_int_equal(m->mask + 1, cap0);
+	assert_false(pt__live_room(m));
+	put(m, r, 0xFFFFB00000000000ull, 7);
+	assert_int_equal(m->mask + 1, cap0 * 2);
+	check(m, r);
 	for (uint64_t i = 1; i <= 100000; i++)
-		put(&m, &r, 0xFFFFC00000000000ull + i * 4096, i % 3 ? i : (1ull << 33) + i);
-	check(&m, &r);
-	assert_true(m.n * 4 <= (m.mask + 1) * 3);
-	pt__live_release(&m);
-	ref_free(&r);
+		put(m, r, 0xFFFFC00000000000ull + i * 4096, i % 3 ? i : (1ull << 33) + i);
+	check(m, r);
+	assert_true(m->n * 4 <= (m->mask + 1) * 3);
 }
 
 /*
@@ -325,44 +336,41 @@ static void test_growth(void **state)
  */
 static void test_chosen_addresses(void **state)
 {
-	(void)state;
-	struct pt__livemap m;
-	struct ref r = {0};
-	assert_int_equal(pt__live_init(&m), 0);
-	assert_true(m.mult & 1);
+	struct fx *f = *state;
+	struct pt__livemap *m = &f->m;
+	struct ref *r = &f->r;
+	assert_true(m->mult & 1);
 	uint64_t phi = 0x9e3779b97f4a7c15ull, inv = phi;
 	for (int i = 0; i < 6; i++)
 		inv *= 2 - phi * inv;
 	for (uint64_t k = 1; k <= 20000; k++)
-		put(&m, &r, k * inv, 64);
+		put(m, r, k * inv, 64);
 	size_t away = 0;
-	for (size_t i = 0; i <= m.mask; i++) {
-		if (!m.slot[i].addr)
+	for (size_t i = 0; i <= m->mask; i++) {
+		if (!m->slot[i].addr)
 			continue;
-		size_t home = pt__live_index(&m, pt__live_hash(&m, m.slot[i].addr));
+		size_t home = pt__live_index(m, pt__live_hash(m, m->slot[i].addr));
 		away += (home & ~(size_t)(PT__LIVE_GROUP - 1)) != (i & ~(size_t)(PT__LIVE_GROUP - 1));
 	}
 	/* at this load (20 k in 32 k slots) a few percent overflow their group; all would collide */
 	assert_true(away < 20000 / 10);
-	check(&m, &r);
+	check(m, r);
 	/* two maps draw different multipliers */
 	struct pt__livemap m2;
 	assert_int_equal(pt__live_init(&m2), 0);
-	assert_true(m2.mult != m.mult);
+	assert_true(m2.mult != m->mult);
 	pt__live_release(&m2);
-	pt__live_release(&m);
-	ref_free(&r);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_random_churn),
-		cmocka_unit_test(test_one_home),
-		cmocka_unit_test(test_rebuild_same_size),
-		cmocka_unit_test(test_wrap_around),
-		cmocka_unit_test(test_growth),
-		cmocka_unit_test(test_chosen_addresses),
+		cmocka_unit_test_setup_teardown(test_random_churn, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_one_home, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_rebuild_same_size, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_wrap_around, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_growth, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_chosen_addresses, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
