@@ -140,7 +140,7 @@ int pt__live_rebuild(struct pt__livemap *m)
 
 static size_t big_find(const struct pt__livemap *m, uint64_t addr, bool *found)
 {
-	size_t i = (size_t)pt__mix64_half(addr) & m->big_mask;
+	size_t i = (size_t)pt__mix64_half(addr ^ m->mult) & m->big_mask;
 	for (;;) {
 		if (m->big_key[i] == addr) {
 			*found = true;
@@ -177,7 +177,7 @@ static int big_grow(struct pt__livemap *m)
 		for (size_t i = 0; i <= m->big_mask; i++) {
 			if (!m->big_key[i])
 				continue;
-			size_t h = (size_t)pt__mix64_half(m->big_key[i]) & nmask;
+			size_t h = (size_t)pt__mix64_half(m->big_key[i] ^ m->mult) & nmask;
 			while (nk[h])
 				h = (h + 1) & nmask;
 			nk[h] = m->big_key[i];
@@ -205,7 +205,7 @@ static void big_drop(struct pt__livemap *m, uint64_t addr)
 		j = (j + 1) & m->big_mask;
 		if (!m->big_key[j])
 			break;
-		size_t k = (size_t)pt__mix64_half(m->big_key[j]) & m->big_mask;
+		size_t k = (size_t)pt__mix64_half(m->big_key[j] ^ m->mult) & m->big_mask;
 		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
 			m->big_key[i] = m->big_key[j];
 			m->big_val[i] = m->big_val[j];

@@ -26,8 +26,9 @@
  * address, so sizes stay exact.
  *
  * The probe functions are inline so the replay's per-event path has no call;
- * pt__live_hash() (keyed by a random multiplier) is separate so a caller can hash addresses ahead of time
- * and prefetch their slots while it works on earlier events.
+ * pt__live_hash() (keyed by a random multiplier) is separate so a caller can
+ * hash addresses ahead of time and prefetch their slots while it works on
+ * earlier events.
  */
 #ifndef PT_LIVEMAP_H
 #define PT_LIVEMAP_H
@@ -78,7 +79,7 @@ struct pt__livemap {
 	size_t n;       /* occupied slots */
 	size_t room;    /* empty slots that may still be filled before a rebuild */
 	uint64_t mult;  /* the hash's multiplier: odd, random (pt__live_hash()) */
-	/* sizes that do not fit 32 bits: addr -> size, linear probing on pt__mix64_half() */
+	/* sizes that do not fit 32 bits: addr -> size, linear probing on pt__mix64_half(addr ^ mult) */
 	uint64_t *big_key, *big_val;
 	size_t big_mask, big_n;
 };
