@@ -233,11 +233,6 @@ static int pk_grow_tab(struct pidkey **tab, size_t *mask, uint64_t hkey)
 	return 0;
 }
 
-static int pk_grow(struct age_ctx *c)
-{
-	return pk_grow_tab(&c->pk, &c->pk_mask, c->hkey);
-}
-
 /* Count a live allocation under (stat, key) in a pidkey table. */
 static int pk_add(struct pidkey **tab, size_t *mask, size_t *n, uint64_t hkey, uint32_t stat,
 		  uint32_t key, uint64_t size)
@@ -331,21 +326,10 @@ static int on_live(void *ctx, const struct pt_live_alloc *a)
 			g->noldest++;
 	}
 	/* per-process live bytes */
-	if ((c->pk_n + 1) * 2 > c->pk_mask + 1 && pk_grow(c) < 0) {
+	if (pk_add(&c->pk, &c->pk_mask, &c->pk_n, c->hkey, a->stat, a->pid, a->size) < 0) {
 		c->err = PT_ENOMEM;
 		return 1;
 	}
-	size_t h = pk_hash(c->hkey, a->stat, a->pid, c->pk_mask);
-	while (c->pk[h].used && (c->pk[h].stat != a->stat || c->pk[h].pid != a->pid))
-		h = (h + 1) & c->pk_mask;
-	if (!c->pk[h].used) {
-		c->pk[h].used = true;
-		c->pk[h].stat = a->stat;
-		c->pk[h].pid = a->pid;
-		c->pk_n++;
-	}
-	c->pk[h].live++;
-	c->pk[h].bytes += a->size;
 	/* live bytes by stack */
 	if (c->sk) {
 		if (a->stack == PT_NONE32) {
